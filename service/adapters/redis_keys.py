@@ -1,0 +1,50 @@
+"""Every Redis key feedwatch writes, in one place. All begin with `fw:`."""
+
+from __future__ import annotations
+
+PREFIX = "fw:"
+
+# feeds
+FEEDS_DUE = PREFIX + "feeds:due"  # zset feed_id -> due unix time
+FEEDS_KNOWN = PREFIX + "feeds:known"  # set of configured feed ids
+
+
+def feed(feed_id: str) -> str:
+    """hash: url, etag, last_modified, state, last_error, failing_since, ..."""
+    return f"{PREFIX}feed:{feed_id}"
+
+
+def feed_seen(feed_id: str) -> str:
+    """zset entry key -> first-seen time; trimmed to the newest SEEN_PER_FEED."""
+    return f"{PREFIX}feed:{feed_id}:seen"
+
+
+# stories
+def fingerprint(value: str) -> str:
+    """string: story id, with the story window as TTL."""
+    return f"{PREFIX}fp:{value}"
+
+
+def story(story_id: str) -> str:
+    """hash: title, link, first outlet, first seen, ... (TTL: story window)."""
+    return f"{PREFIX}story:{story_id}"
+
+
+def story_copies(story_id: str) -> str:
+    """list of JSON copies (outlet, url, seen_at, credits), capped."""
+    return f"{PREFIX}story:{story_id}:copies"
+
+
+# deliveries
+def delivery(delivery_id: str) -> str:
+    """hash: story, destination, rules, terms, snippet, status, attempts, ..."""
+    return f"{PREFIX}delivery:{delivery_id}"
+
+
+DEAD_LETTERS = PREFIX + "dead"  # zset delivery_id -> time dead-lettered
+
+# arq queues
+QUEUE_FETCH = "feedwatch:fetch"
+QUEUE_PROCESS = "feedwatch:process"
+QUEUE_DELIVER = "feedwatch:deliver"
+QUEUES = {"fetch": QUEUE_FETCH, "process": QUEUE_PROCESS, "deliver": QUEUE_DELIVER}

@@ -1,0 +1,83 @@
+"""Turning feed HTML into plain, comparable text. Pure and Unicode-aware."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from html.parser import HTMLParser
+
+_BLOCK_TAGS = frozenset(
+    "p div br li ul ol h1 h2 h3 h4 h5 h6 blockquote tr table section article "
+    "header footer figure figcaption pre hr dd dt".split()
+)
+_SKIP_TAGS = frozenset({"script", "style", "noscript", "template"})
+
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u00b4": "'", "\u0060": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+        "\u00ab": '"', "\u00bb": '"', "\u2039": "'", "\u203a": "'",
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+        "\u2015": "-", "\u2212": "-", "\u00ad": None, "\u200b": None, "\ufeff": None,
+    }
+)
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANK_LINES = re.compile(r"\s*\n\s*")
+_WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """Text of an HTML fragment, one line per block; entities decoded."""
+    if "<" not in markup and "&" not in markup:
+        return markup
+    if "<" not in markup:
+        return html.unescape(markup)
+    extractor = _TextExtractor()
+    extractor.feed(markup)
+    extractor.close()
+    return "".join(extractor.parts)
+
+
+def fold(text: str) -> str:
+    """NFKC, typographic quotes and dashes folded to ASCII ones, spaces folded.
+
+    Line breaks are kept (one per block), since boilerplate is found line by line.
+    """
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    text = _SPACES.sub(" ", text)
+    return _BLANK_LINES.sub("\n", text).strip()
+
+
+def plain_text(markup: str) -> str:
+    """HTML fragment to folded plain text."""
+    return fold(html_to_text(markup))
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens, letters and digits of any script."""
+    return [m.group(0).replace("’", "'") for m in _WORD.finditer(text.casefold())]
