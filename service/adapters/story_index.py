@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from service.adapters import redis_keys
+from service.core.boilerplate import strip_boilerplate
+from service.core.entries import Entry
+from service.core.fingerprints import exact_fingerprints
+from service.core.text import plain_text
 
 # KEYS: fingerprint keys. ARGV[1]: the new story id, ARGV[2]: TTL seconds.
 # Returns {story_id, 1 if new else 0}. Known fingerprints of a copy are extended
@@ -55,3 +59,12 @@ class StoryIndex:
         story, is_new = await self._claim(keys=keys, args=[new_story_id, self._window])
         story_id = story.decode() if isinstance(story, bytes) else str(story)
         return Claim(story_id, bool(int(is_new)))
+
+
+async def claim_entry(
+    index: StoryIndex, entry: Entry, new_story_id: str
+) -> tuple[Claim, str | None]:
+    """Fingerprint an entry and claim its story; returns the claim and the outlet
+    the entry credits ("courtesy of rt.com"), if it names one."""
+    stripped = strip_boilerplate(plain_text(entry.body))
+    return await index.claim(exact_fingerprints(entry, stripped.text), new_story_id), stripped.credits
