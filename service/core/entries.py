@@ -53,3 +53,34 @@ def outlet_of(url: str | None) -> str | None:
     if not host:
         return None
     return host[4:] if host.startswith("www.") else host
+
+
+def entry_to_dict(entry: Entry) -> dict[str, object]:
+    """A plain form for job payloads (stable across releases, unlike a pickle)."""
+    return {
+        "feed_id": entry.feed_id,
+        "guid": entry.guid,
+        "link": entry.link,
+        "title": entry.title,
+        "summary": entry.summary,
+        "content": entry.content,
+        "author": entry.author,
+        "published": entry.published.isoformat() if entry.published else None,
+        "tags": list(entry.tags),
+    }
+
+
+def entry_from_dict(data: dict[str, object]) -> Entry:
+    published = data.get("published")
+    tags = data.get("tags") or []
+    return Entry(
+        feed_id=str(data["feed_id"]),
+        guid=str(data["guid"]) if data.get("guid") else None,
+        link=str(data["link"]) if data.get("link") else None,
+        title=str(data.get("title") or ""),
+        summary=str(data.get("summary") or ""),
+        content=str(data.get("content") or ""),
+        author=str(data["author"]) if data.get("author") else None,
+        published=datetime.fromisoformat(str(published)) if published else None,
+        tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
+    )

@@ -1,0 +1,107 @@
+"""Prometheus metrics: every name feedwatch exports, on an injected registry.
+
+Label values are bounded: outcomes, status classes, queue names, destination
+types, configured rule names. Never a URL or an article id.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+
+from service import __version__
+
+FETCH_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60)
+DELIVERY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60)
+LAG_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800)
+LATENCY_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 14400, 86400)
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        self.build_info = Info("feedwatch_build", "Version of the running feedwatch.", registry=r)
+        self.build_info.info({"version": __version__})
+        self.feeds = Gauge("feedwatch_feeds", "Configured feeds by state.", ["state"], registry=r)
+        self.fetches = Counter(
+            "feedwatch_fetches_total",
+            "Feed fetches by outcome and HTTP status class.",
+            ["outcome", "status_class"],
+            registry=r,
+        )
+        self.fetch_duration = Histogram(
+            "feedwatch_fetch_duration_seconds",
+            "Time to fetch a feed, from request to last byte.",
+            buckets=FETCH_BUCKETS,
+            registry=r,
+        )
+        self.fetched_bytes = Counter(
+            "feedwatch_fetched_bytes_total", "Decompressed feed bytes read.", registry=r
+        )
+        self.parse_errors = Counter(
+            "feedwatch_parse_errors_total", "Feed bodies that could not be parsed.", registry=r
+        )
+        self.entries_new = Counter(
+            "feedwatch_entries_new_total", "Entries not seen before in their feed.", registry=r
+        )
+        self.stories_new = Counter(
+            "feedwatch_stories_new_total", "Entries that began a new story.", registry=r
+        )
+        self.story_copies = Counter(
+            "feedwatch_story_copies_total",
+            "Entries recognised as a copy of a known story.",
+            registry=r,
+        )
+        self.rule_matches = Counter(
+            "feedwatch_rule_matches_total", "Stories matched, per rule.", ["rule"], registry=r
+        )
+        self.deliveries = Counter(
+            "feedwatch_deliveries_total",
+            "Delivery attempts' outcomes by destination type.",
+            ["destination_type", "outcome"],
+            registry=r,
+        )
+        self.delivery_attempts = Counter(
+            "feedwatch_delivery_attempts_total",
+            "HTTP attempts to deliver an alert, by destination type.",
+            ["destination_type"],
+            registry=r,
+        )
+        self.delivery_duration = Histogram(
+            "feedwatch_delivery_duration_seconds",
+            "Time of one delivery attempt.",
+            ["destination_type"],
+            buckets=DELIVERY_BUCKETS,
+            registry=r,
+        )
+        self.dead_letters = Gauge(
+            "feedwatch_dead_letters", "Deliveries waiting in the dead letters.", registry=r
+        )
+        self.alert_latency = Histogram(
+            "feedwatch_alert_latency_seconds",
+            "From the first fetch of a story to its delivery.",
+            ["destination_type"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.scheduler_lag = Histogram(
+            "feedwatch_scheduler_lag_seconds",
+            "How late a feed was enqueued against its due time.",
+            buckets=LAG_BUCKETS,
+            registry=r,
+        )
+        self.scheduler_ticks = Counter(
+            "feedwatch_scheduler_ticks_total", "Scheduler ticks run by this process.", registry=r
+        )
+        self.queue_depth = Gauge(
+            "feedwatch_queue_depth", "Jobs waiting in each queue.", ["queue"], registry=r
+        )
+        self.jobs_in_progress = Gauge(
+            "feedwatch_jobs_in_progress", "Jobs running in this process.", ["queue"], registry=r
+        )
+        self.redis_memory = Gauge(
+            "feedwatch_redis_memory_used_bytes", "Memory used by Redis.", registry=r
+        )
+        self.redis_up = Gauge(
+            "feedwatch_redis_up", "1 when Redis answered the last check.", registry=r
+        )

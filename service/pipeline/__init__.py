@@ -1,0 +1,1 @@
+"""Use cases: each pipeline stage as a function over ports, called by thin jobs."""

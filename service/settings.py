@@ -1,0 +1,293 @@
+"""Configuration: YAML with `${VAR}` from the environment, validated by pydantic.
+
+A bad config is refused with every error listed, each naming its key path
+(`rules[2].query: unbalanced quote at column 14`). Values are never echoed in
+errors, since they may hold secrets.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SecretStr,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from service.config_env import EnvError, interpolate
+from service.core.entries import feed_id_for
+from service.core.rules import QueryError, parse_query
+from service.core.signing import SecretError, secret_bytes
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def _duration(value: Any) -> Any:
+    """Seconds as a number, or a string such as `90s`, `5m`, `2h`, `3d`."""
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if not m:
+            raise ValueError("a duration is a number of seconds or like 30s, 5m, 2h, 3d")
+        return float(m.group(1)) * _UNITS[m.group(2)]
+    return value
+
+
+Duration = Annotated[float, BeforeValidator(_duration), Field(ge=0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HttpSettings(_Model):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+
+
+class PollingSettings(_Model):
+    interval: Duration = 300.0
+    tick: Duration = Field(5.0, gt=0)
+    batch: int = Field(1000, ge=1)
+    connect_timeout: Duration = 10.0
+    total_timeout: Duration = 30.0
+    max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    user_agent: str = "feedwatch/0.1 (+https://github.com/feedwatch/feedwatch)"
+    seen_per_feed: int = Field(5000, ge=100)
+
+
+class FeedSettings(_Model):
+    url: str
+    name: str | None = None
+    tags: tuple[str, ...] = ()
+    interval: Duration | None = None
+    backfill: int = Field(0, ge=0, le=1000)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @property
+    def feed_id(self) -> str:
+        return feed_id_for(self.url)
+
+
+class OpmlSource(_Model):
+    opml: str
+    tags: tuple[str, ...] = ()
+
+
+def _feed_kind(value: Any) -> str:
+    return "opml" if isinstance(value, dict) and "opml" in value else "feed"
+
+
+FeedSource = Annotated[
+    Annotated[FeedSettings, Tag("feed")] | Annotated[OpmlSource, Tag("opml")],
+    Discriminator(_feed_kind),
+]
+
+DestinationType = Literal["console", "slack", "webhook", "discord", "teams"]
+_NEEDS_URL = {"slack", "webhook", "discord", "teams"}
+
+
+class DestinationSettings(_Model):
+    type: DestinationType
+    url: SecretStr | None = None
+    secret: tuple[SecretStr, ...] = ()
+    timeout: Duration | None = None
+
+    @field_validator("secret", mode="before")
+    @classmethod
+    def _split_secrets(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(value.split())
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> DestinationSettings:
+        url = self.url.get_secret_value() if self.url else ""
+        if url and not re.match(r"^https?://[^\s/]+", url):
+            raise ValueError("url must be an http:// or https:// URL")
+        if self.type == "webhook" and url and not self.secret:
+            raise ValueError("a webhook destination needs a secret (whsec_...)")
+        for secret in self.secret:
+            try:
+                secret_bytes(secret.get_secret_value())
+            except SecretError as exc:
+                raise ValueError(str(exc)) from None
+        if self.type != "webhook" and self.secret:
+            raise ValueError(f"secret is only used by webhook destinations, not {self.type}")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        """A destination whose URL came out empty (`${VAR:-}` unset) is off."""
+        return self.type not in _NEEDS_URL or bool(self.url and self.url.get_secret_value())
+
+
+class RuleSettings(_Model):
+    name: str = Field(min_length=1, pattern=r"^[\w.-]+$")
+    query: str
+    notify: tuple[str, ...] = Field(min_length=1)
+    feeds: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    @field_validator("query")
+    @classmethod
+    def _query(cls, value: str) -> str:
+        try:
+            parse_query(value)
+        except QueryError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
+class StorySettings(_Model):
+    window: Duration = Field(72 * 3600.0, gt=0)
+
+
+class DeliverySettings(_Model):
+    timeout: Duration = 15.0
+    retry_schedule: tuple[Duration, ...] = (
+        5.0,
+        30.0,
+        120.0,
+        600.0,
+        1800.0,
+        3600.0,
+        7200.0,
+        14400.0,
+        28800.0,
+        36000.0,
+    )
+
+
+class Settings(_Model):
+    redis_url: str | None = None
+    data_dir: str | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    http: HttpSettings = HttpSettings()
+    polling: PollingSettings = PollingSettings()
+    stories: StorySettings = StorySettings()
+    delivery: DeliverySettings = DeliverySettings()
+    feeds: tuple[FeedSource, ...] = ()
+    destinations: dict[str, DestinationSettings] = {}
+    rules: tuple[RuleSettings, ...] = ()
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not re.match(r"^(redis|rediss|unix)://", value):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @property
+    def feed_list(self) -> tuple[FeedSettings, ...]:
+        return tuple(f for f in self.feeds if isinstance(f, FeedSettings))
+
+
+class ConfigError(Exception):
+    """Every problem found in a config, each naming its key path."""
+
+    def __init__(self, source: str, errors: list[str]) -> None:
+        self.source = source
+        self.errors = errors
+        super().__init__(f"{source}: {len(errors)} error(s)\n" + "\n".join(errors))
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("feed", "opml") and out.endswith("]"):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _pydantic_errors(exc: ValidationError) -> list[str]:
+    errors: list[str] = []
+    for err in exc.errors(include_input=False, include_url=False):
+        message = str(err["msg"]).removeprefix("Value error, ")
+        errors.append(f"{_loc(tuple(err['loc']))}: {message}")
+    return list(dict.fromkeys(errors))
+
+
+def _cross_checks(settings: Settings) -> list[str]:
+    errors: list[str] = []
+    names: dict[str, int] = {}
+    urls: dict[str, int] = {}
+    for i, feed in enumerate(settings.feeds):
+        if isinstance(feed, FeedSettings):
+            if feed.url in urls:
+                errors.append(f"feeds[{i}].url: the same URL as feeds[{urls[feed.url]}]")
+            urls.setdefault(feed.url, i)
+            if feed.name:
+                if feed.name in names:
+                    errors.append(f"feeds[{i}].name: the same name as feeds[{names[feed.name]}]")
+                names.setdefault(feed.name, i)
+    seen_rules: dict[str, int] = {}
+    for i, rule in enumerate(settings.rules):
+        if rule.name in seen_rules:
+            errors.append(f"rules[{i}].name: the same name as rules[{seen_rules[rule.name]}]")
+        seen_rules.setdefault(rule.name, i)
+        for j, dest in enumerate(rule.notify):
+            if dest not in settings.destinations:
+                errors.append(f"rules[{i}].notify[{j}]: unknown destination '{dest}'")
+        for j, feed_ref in enumerate(rule.feeds):
+            if feed_ref not in names and feed_ref not in urls:
+                errors.append(f"rules[{i}].feeds[{j}]: no feed has this name or URL")
+    return errors
+
+
+def parse_settings(text: str, env: Mapping[str, str], source: str = "config") -> Settings:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(source, [f"(yaml){where}: {problem}"]) from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(source, ["(top level): the config must be a mapping of keys"])
+    env_errors: list[EnvError] = []
+    raw = interpolate(raw, env, "", env_errors)
+    errors = [str(e) for e in env_errors]
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(source, errors + _pydantic_errors(exc)) from None
+    errors += _cross_checks(settings)
+    if errors:
+        raise ConfigError(source, errors)
+    return settings
+
+
+def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), [f"(file): cannot read: {exc.strerror}"]) from None
+    return parse_settings(text, os.environ if env is None else env, str(path))
