@@ -31,7 +31,8 @@ def next_due(p: Pipeline, state: FeedState, now: float) -> float:
 
 
 def error_due(p: Pipeline, state: FeedState, now: float) -> float:
-    backoff = min(MAX_ERROR_BACKOFF, state.interval * 2.0 ** min(state.consecutive_errors, 16))
+    errors = state.consecutive_errors + 1
+    backoff = min(MAX_ERROR_BACKOFF, state.interval * 2.0 ** min(errors, 16))
     return now + backoff * (0.9 + 0.2 * p.rand())
 
 

@@ -1,0 +1,86 @@
+"""A local webhook receiver that records what arrives and answers as scripted."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    status: int
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Answer:
+    status: int = 200
+    body: str = "ok"
+    headers: dict[str, str] = field(default_factory=dict)
+    hang: bool = False
+
+
+class Receiver:
+    """POST anywhere; answers come from `script` in order, then `default`."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self.script: deque[Answer] = deque()
+        self.default = Answer()
+        self.base_url = ""
+        self._runner: web.AppRunner | None = None
+        self._arrived = asyncio.Condition()
+
+    def url(self, path: str = "hook") -> str:
+        return f"{self.base_url}/{path}"
+
+    def answer(self, *answers: Answer) -> None:
+        self.script.extend(answers)
+
+    def accepted(self) -> list[Received]:
+        return [r for r in self.received if 200 <= r.status < 300]
+
+    async def wait_for(self, count: int, timeout: float = 10, *, accepted: bool = True) -> None:
+        def enough() -> bool:
+            got = self.accepted() if accepted else self.received
+            return len(got) >= count
+
+        async with self._arrived:
+            await asyncio.wait_for(self._arrived.wait_for(enough), timeout)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        answer = self.script.popleft() if self.script else self.default
+        if answer.hang:
+            await asyncio.sleep(3600)
+        async with self._arrived:
+            self.received.append(
+                Received(request.path, dict(request.headers), body, answer.status)
+            )
+            self._arrived.notify_all()
+        return web.Response(status=answer.status, text=answer.body, headers=answer.headers)
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        app = web.Application()
+        app.router.add_post("/{path:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        self.base_url = f"http://{host}:{self._runner.addresses[0][1]}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
