@@ -65,9 +65,7 @@ class Receiver:
         if answer.hang:
             await asyncio.sleep(3600)
         async with self._arrived:
-            self.received.append(
-                Received(request.path, dict(request.headers), body, answer.status)
-            )
+            self.received.append(Received(request.path, dict(request.headers), body, answer.status))
             self._arrived.notify_all()
         return web.Response(status=answer.status, text=answer.body, headers=answer.headers)
 

@@ -77,6 +77,7 @@ class EmbeddedRedis:
                 "appendfsync everysec",
                 'save ""',
                 "daemonize no",
+                f"pidfile {self.data_dir / 'redis.pid'}",
                 f"logfile {self.data_dir / 'redis.log'}",
                 "maxmemory-policy noeviction",
                 "",

@@ -46,7 +46,7 @@ def _group_by_destination(matches: list[Match]) -> dict[str, _PerDestination]:
                 grouped[dest] = _PerDestination((match.rule,), match.terms, match.snippet)
             else:
                 grouped[dest] = _PerDestination(
-                    prev.rules + (match.rule,),
+                    (*prev.rules, match.rule),
                     tuple(dict.fromkeys(prev.terms + match.terms)),
                     prev.snippet,
                 )

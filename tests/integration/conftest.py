@@ -43,8 +43,13 @@ def make_settings(**sections: Any) -> Settings:
     """Settings for a test: fast polling, short retries, no HTTP port clash."""
     base: dict[str, Any] = {
         "http": {"host": "127.0.0.1", "port": 0},
-        "polling": {"interval": 60, "tick": 0.05, "connect_timeout": 1, "total_timeout": 2,
-                    "max_bytes": 2 * 1024 * 1024},
+        "polling": {
+            "interval": 60,
+            "tick": 0.05,
+            "connect_timeout": 1,
+            "total_timeout": 2,
+            "max_bytes": 2 * 1024 * 1024,
+        },
         "delivery": {"timeout": 2, "retry_schedule": [0.02, 0.02, 0.02, 0.02]},
     }
     base.update(sections)
@@ -66,7 +71,7 @@ async def drain(p: Pipeline, redis: ArqRedis, *, rounds: int = 20) -> None:
 async def poll_all(p: Pipeline, redis: ArqRedis) -> None:
     """Make every feed due now, run one scheduler tick, and drain the pipeline."""
     now = p.clock()
-    known = await redis.smembers("fw:feeds:known")
+    known: set[bytes] = await redis.smembers("fw:feeds:known")  # type: ignore[misc]
     await redis.zadd("fw:feeds:due", {m.decode(): now for m in known})
     await scheduling.tick(p)
     await drain(p, redis)

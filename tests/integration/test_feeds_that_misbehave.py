@@ -12,7 +12,9 @@ from tests.integration.conftest import WHSEC, PipelineFactory, make_settings, po
 
 
 async def test_feed_answering_304_to_a_conditional_request_is_not_parsed_again(
-    feed_server: FeedServer, receiver: Receiver, pipeline_for: PipelineFactory,
+    feed_server: FeedServer,
+    receiver: Receiver,
+    pipeline_for: PipelineFactory,
     arq_redis: ArqRedis,
 ) -> None:
     feed_server.publish("wire", Item("First", "https://wirenews.example/1", "body"))
@@ -22,8 +24,10 @@ async def test_feed_answering_304_to_a_conditional_request_is_not_parsed_again(
         await poll_all(p, arq_redis)
         sample = p.metrics.registry.get_sample_value
         assert sample("feedwatch_fetches_total", {"outcome": "ok", "status_class": "2xx"}) == 1
-        assert sample("feedwatch_fetches_total",
-                      {"outcome": "not_modified", "status_class": "3xx"}) == 1
+        assert (
+            sample("feedwatch_fetches_total", {"outcome": "not_modified", "status_class": "3xx"})
+            == 1
+        )
     first, second = feed_server.requests_for("wire")
     assert first.if_none_match is None
     assert second.if_none_match is not None
@@ -32,23 +36,31 @@ async def test_feed_answering_304_to_a_conditional_request_is_not_parsed_again(
 
 
 async def test_broken_feeds_fail_alone_with_a_clear_error_while_good_feeds_go_on(
-    feed_server: FeedServer, receiver: Receiver, pipeline_for: PipelineFactory,
+    feed_server: FeedServer,
+    receiver: Receiver,
+    pipeline_for: PipelineFactory,
     arq_redis: ArqRedis,
 ) -> None:
-    for name, behaviour in [("malformed", "malformed"), ("html", "html"), ("huge", "huge"),
-                            ("silent", "hang")]:
+    for name, behaviour in [
+        ("malformed", "malformed"),
+        ("html", "html"),
+        ("huge", "huge"),
+        ("silent", "hang"),
+    ]:
         feed_server.feed(name).behaviour = behaviour
     feed_server.feed("good")
     settings = make_settings(
-        feeds=[{"url": feed_server.url(n)} for n in ("malformed", "html", "huge", "silent",
-                                                      "good")],
+        feeds=[
+            {"url": feed_server.url(n)} for n in ("malformed", "html", "huge", "silent", "good")
+        ],
         destinations={"hook": {"type": "webhook", "url": receiver.url(), "secret": WHSEC}},
         rules=[{"name": "nato", "query": "NATO", "notify": ["hook"]}],
     )
     async with pipeline_for(settings) as p:
         await poll_all(p, arq_redis)
-        feed_server.publish("good", Item(stories.NATO_TITLE, "https://wirenews.example/nato",
-                                         stories.NATO_BODY))
+        feed_server.publish(
+            "good", Item(stories.NATO_TITLE, "https://wirenews.example/nato", stories.NATO_BODY)
+        )
         await poll_all(p, arq_redis)
         errors = {}
         for name in ("malformed", "html", "huge", "silent", "good"):
@@ -57,9 +69,12 @@ async def test_broken_feeds_fail_alone_with_a_clear_error_while_good_feeds_go_on
             errors[name] = (state.state, state.last_error or "")
         sample = p.metrics.registry.get_sample_value
         assert sample("feedwatch_parse_errors_total") == 4  # malformed and html, twice each
-        assert sample("feedwatch_fetches_total", {"outcome": "timeout", "status_class": "none"}) == 2
-        assert sample("feedwatch_fetches_total",
-                      {"outcome": "too_large", "status_class": "2xx"}) == 2
+        assert (
+            sample("feedwatch_fetches_total", {"outcome": "timeout", "status_class": "none"}) == 2
+        )
+        assert (
+            sample("feedwatch_fetches_total", {"outcome": "too_large", "status_class": "2xx"}) == 2
+        )
     assert errors["good"] == ("ok", "")
     assert errors["malformed"][0] == "failing"
     assert "malformed XML at line 1" in errors["malformed"][1]
@@ -72,7 +87,9 @@ async def test_broken_feeds_fail_alone_with_a_clear_error_while_good_feeds_go_on
 
 
 async def test_a_failing_feed_is_retried_later_not_dropped(
-    feed_server: FeedServer, pipeline_for: PipelineFactory, arq_redis: ArqRedis,
+    feed_server: FeedServer,
+    pipeline_for: PipelineFactory,
+    arq_redis: ArqRedis,
 ) -> None:
     feed = feed_server.feed("flaky")
     feed.behaviour, feed.status = "status", 503

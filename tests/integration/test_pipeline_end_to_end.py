@@ -10,9 +10,8 @@ from standardwebhooks.webhooks import Webhook
 from demo import stories
 from demo.feed_server import FeedServer, Item
 from demo.receiver import Answer, Receiver
-from service.core.entries import feed_id_for
+from service.core.entries import Entry, feed_id_for
 from service.pipeline import processing
-from service.core.entries import Entry
 from tests.integration.conftest import WHSEC, PipelineFactory, make_settings, poll_all
 
 
@@ -27,23 +26,32 @@ def two_outlet_settings(feed_server: FeedServer, receiver: Receiver):  # type: i
             "ops": {"type": "slack", "url": receiver.url("slack")},
         },
         rules=[
-            {"name": "ceasefire", "query": 'ceasefire OR "cease-fire" OR truce',
-             "notify": ["siem", "ops"]},
+            {
+                "name": "ceasefire",
+                "query": 'ceasefire OR "cease-fire" OR truce',
+                "notify": ["siem", "ops"],
+            },
             {"name": "nato", "query": "NATO", "notify": ["siem"]},
         ],
     )
 
 
 def seed_items() -> tuple[Item, Item]:
-    original = Item(stories.ORIGINAL_TITLE, "https://www.wirenews.example/world/geneva-talks",
-                    stories.ORIGINAL_BODY)
-    copy = Item(stories.ORIGINAL_TITLE, "https://aggregator.example/2026/geneva-talks",
-                stories.COPY_BODY)
+    original = Item(
+        stories.ORIGINAL_TITLE,
+        "https://www.wirenews.example/world/geneva-talks",
+        stories.ORIGINAL_BODY,
+    )
+    copy = Item(
+        stories.ORIGINAL_TITLE, "https://aggregator.example/2026/geneva-talks", stories.COPY_BODY
+    )
     return original, copy
 
 
 async def test_seed_copy_with_courtesy_footer_gives_one_alert_per_destination_naming_both_outlets(
-    feed_server: FeedServer, receiver: Receiver, pipeline_for: PipelineFactory,
+    feed_server: FeedServer,
+    receiver: Receiver,
+    pipeline_for: PipelineFactory,
     arq_redis: ArqRedis,
 ) -> None:
     feed_server.publish("wire", Item("Old wire story", "https://www.wirenews.example/old", "x"))
@@ -73,15 +81,18 @@ async def test_seed_copy_with_courtesy_footer_gives_one_alert_per_destination_na
 
 
 async def test_webhook_alert_is_signed_and_verifies_with_standardwebhooks(
-    feed_server: FeedServer, receiver: Receiver, pipeline_for: PipelineFactory,
+    feed_server: FeedServer,
+    receiver: Receiver,
+    pipeline_for: PipelineFactory,
     arq_redis: ArqRedis,
 ) -> None:
     feed_server.feed("wire")
     feed_server.feed("aggregator")
     async with pipeline_for(two_outlet_settings(feed_server, receiver)) as p:
         await poll_all(p, arq_redis)
-        feed_server.publish("wire", Item(stories.NATO_TITLE, "https://wirenews.example/nato",
-                                         stories.NATO_BODY))
+        feed_server.publish(
+            "wire", Item(stories.NATO_TITLE, "https://wirenews.example/nato", stories.NATO_BODY)
+        )
         await poll_all(p, arq_redis)
     [hook] = [r for r in receiver.accepted() if r.path == "/siem"]
     payload = Webhook(WHSEC).verify(hook.body, hook.headers)
@@ -91,17 +102,24 @@ async def test_webhook_alert_is_signed_and_verifies_with_standardwebhooks(
 
 
 async def test_new_feed_alerts_on_nothing_already_in_it_and_restart_re_alerts_nothing(
-    feed_server: FeedServer, receiver: Receiver, pipeline_for: PipelineFactory,
+    feed_server: FeedServer,
+    receiver: Receiver,
+    pipeline_for: PipelineFactory,
     arq_redis: ArqRedis,
 ) -> None:
-    feed_server.publish("wire", Item(stories.NATO_TITLE, "https://wirenews.example/nato",
-                                     stories.NATO_BODY))
+    feed_server.publish(
+        "wire", Item(stories.NATO_TITLE, "https://wirenews.example/nato", stories.NATO_BODY)
+    )
     feed_server.feed("aggregator")
     settings = two_outlet_settings(feed_server, receiver)
     async with pipeline_for(settings) as p:
         await poll_all(p, arq_redis)
-        assert p.metrics.registry.get_sample_value("feedwatch_fetches_total",
-                                                   {"outcome": "ok", "status_class": "2xx"}) == 2
+        assert (
+            p.metrics.registry.get_sample_value(
+                "feedwatch_fetches_total", {"outcome": "ok", "status_class": "2xx"}
+            )
+            == 2
+        )
     assert receiver.received == []
     # A restart: a new process on the same Redis, the feed unchanged but served
     # without validators, so it is fetched and parsed again in full.
@@ -113,7 +131,9 @@ async def test_new_feed_alerts_on_nothing_already_in_it_and_restart_re_alerts_no
 
 
 async def test_backfill_alerts_on_the_newest_entries_of_a_new_feed(
-    feed_server: FeedServer, receiver: Receiver, pipeline_for: PipelineFactory,
+    feed_server: FeedServer,
+    receiver: Receiver,
+    pipeline_for: PipelineFactory,
     arq_redis: ArqRedis,
 ) -> None:
     feed_server.publish("wire", Item("NATO older", "https://wirenews.example/1", "NATO a b c"))
@@ -129,7 +149,9 @@ async def test_backfill_alerts_on_the_newest_entries_of_a_new_feed(
 
 
 async def test_receiver_failing_three_times_gets_the_alert_once_with_the_same_webhook_id(
-    feed_server: FeedServer, receiver: Receiver, pipeline_for: PipelineFactory,
+    feed_server: FeedServer,
+    receiver: Receiver,
+    pipeline_for: PipelineFactory,
     arq_redis: ArqRedis,
 ) -> None:
     feed_server.feed("wire")
@@ -137,19 +159,25 @@ async def test_receiver_failing_three_times_gets_the_alert_once_with_the_same_we
     receiver.answer(Answer(500), Answer(500), Answer(500))
     async with pipeline_for(two_outlet_settings(feed_server, receiver)) as p:
         await poll_all(p, arq_redis)
-        feed_server.publish("wire", Item(stories.NATO_TITLE, "https://wirenews.example/nato",
-                                         stories.NATO_BODY))
+        feed_server.publish(
+            "wire", Item(stories.NATO_TITLE, "https://wirenews.example/nato", stories.NATO_BODY)
+        )
         await poll_all(p, arq_redis)
-        assert p.metrics.registry.get_sample_value(
-            "feedwatch_deliveries_total", {"destination_type": "webhook", "outcome": "retry"}
-        ) == 3
+        assert (
+            p.metrics.registry.get_sample_value(
+                "feedwatch_deliveries_total", {"destination_type": "webhook", "outcome": "retry"}
+            )
+            == 3
+        )
     attempts = [r for r in receiver.received if r.path == "/siem"]
     assert [r.status for r in attempts] == [500, 500, 500, 200]
     assert len({r.headers["webhook-id"] for r in attempts}) == 1
 
 
 async def test_receiver_answering_400_leaves_a_dead_letter_with_the_reason(
-    feed_server: FeedServer, receiver: Receiver, pipeline_for: PipelineFactory,
+    feed_server: FeedServer,
+    receiver: Receiver,
+    pipeline_for: PipelineFactory,
     arq_redis: ArqRedis,
 ) -> None:
     feed_server.feed("wire")
@@ -157,8 +185,9 @@ async def test_receiver_answering_400_leaves_a_dead_letter_with_the_reason(
     receiver.answer(Answer(400, body="invalid payload: missing field"))
     async with pipeline_for(two_outlet_settings(feed_server, receiver)) as p:
         await poll_all(p, arq_redis)
-        feed_server.publish("wire", Item(stories.NATO_TITLE, "https://wirenews.example/nato",
-                                         stories.NATO_BODY))
+        feed_server.publish(
+            "wire", Item(stories.NATO_TITLE, "https://wirenews.example/nato", stories.NATO_BODY)
+        )
         await poll_all(p, arq_redis)
         [dead] = await p.deliveries.dead_letters()
     assert len(receiver.received) == 1
@@ -169,16 +198,28 @@ async def test_receiver_answering_400_leaves_a_dead_letter_with_the_reason(
 
 
 async def test_two_copies_processed_at_the_same_moment_by_two_workers_give_one_alert(
-    feed_server: FeedServer, receiver: Receiver, pipeline_for: PipelineFactory,
+    feed_server: FeedServer,
+    receiver: Receiver,
+    pipeline_for: PipelineFactory,
     arq_redis: ArqRedis,
 ) -> None:
     settings = two_outlet_settings(feed_server, receiver)
     original, copy = seed_items()
     entries = [
-        Entry(feed_id_for(feed_server.url("wire")), original.link, original.link, original.title,
-              summary=original.body),
-        Entry(feed_id_for(feed_server.url("aggregator")), copy.link, copy.link, copy.title,
-              summary=copy.body),
+        Entry(
+            feed_id_for(feed_server.url("wire")),
+            original.link,
+            original.link,
+            original.title,
+            summary=original.body,
+        ),
+        Entry(
+            feed_id_for(feed_server.url("aggregator")),
+            copy.link,
+            copy.link,
+            copy.title,
+            summary=copy.body,
+        ),
     ]
     async with pipeline_for(settings) as worker_a, pipeline_for(settings) as worker_b:
         reports = await asyncio.gather(
