@@ -164,6 +164,7 @@ class StorySettings(_Model):
 
 class DeliverySettings(_Model):
     timeout: Duration = 15.0
+    hold: Duration = 3.0
     retry_schedule: tuple[Duration, ...] = (
         5.0,
         30.0,

@@ -28,13 +28,16 @@ class ArqJobQueue:
             PROCESS_JOB, entry, _job_id=f"process:{job_key}", _queue_name=K.QUEUE_PROCESS
         )
 
-    async def enqueue_deliver(self, delivery_id: str, *, replay: str = "") -> None:
+    async def enqueue_deliver(
+        self, delivery_id: str, *, delay: float = 0.0, replay: str = ""
+    ) -> None:
         suffix = f":replay:{replay}" if replay else ""
         await self._redis.enqueue_job(
             DELIVER_JOB,
             delivery_id,
             _job_id=f"deliver:{delivery_id}{suffix}",
             _queue_name=K.QUEUE_DELIVER,
+            _defer_by=delay or None,
         )
 
     async def depths(self) -> dict[str, int]:

@@ -105,7 +105,8 @@ async def process_entry(p: Pipeline, entry: Entry, feed_url: str | None = None) 
             now=now,
         )
         if is_new:
-            await p.queue.enqueue_deliver(delivery_id)
+            # A short hold lets copies fetched in the same cycle join the alert.
+            await p.queue.enqueue_deliver(delivery_id, delay=p.settings.delivery.hold)
             created.append(delivery_id)
             log.info(
                 "alert queued",

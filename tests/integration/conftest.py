@@ -50,7 +50,7 @@ def make_settings(**sections: Any) -> Settings:
             "total_timeout": 2,
             "max_bytes": 2 * 1024 * 1024,
         },
-        "delivery": {"timeout": 2, "retry_schedule": [0.02, 0.02, 0.02, 0.02]},
+        "delivery": {"timeout": 2, "hold": 0, "retry_schedule": [0.02, 0.02, 0.02, 0.02]},
     }
     base.update(sections)
     return parse_settings(yaml.safe_dump(base), {})
