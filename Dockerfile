@@ -7,8 +7,7 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/feedwatch
 COPY requirements.lock ./
-RUN /opt/feedwatch/bin/pip install --require-hashes --no-deps -r requirements.lock 2>/dev/null \
-    || /opt/feedwatch/bin/pip install --no-deps -r requirements.lock
+RUN /opt/feedwatch/bin/pip install --no-deps -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY service ./service
 COPY workers ./workers

@@ -67,4 +67,5 @@ async def claim_entry(
     """Fingerprint an entry and claim its story; returns the claim and the outlet
     the entry credits ("courtesy of rt.com"), if it names one."""
     stripped = strip_boilerplate(plain_text(entry.body))
-    return await index.claim(exact_fingerprints(entry, stripped.text), new_story_id), stripped.credits
+    claim = await index.claim(exact_fingerprints(entry, stripped.text), new_story_id)
+    return claim, stripped.credits

@@ -80,7 +80,9 @@ class Any_:
 
 Node = Phrase | Not | All | Any_
 
-_TOKEN = re.compile(r'\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<q>"[^"]*"?)|(?P<neg>-)(?=\S)|(?P<w>[^\s()"]+))')
+_TOKEN = re.compile(
+    r'\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<q>"[^"]*"?)|(?P<neg>-)(?=\S)|(?P<w>[^\s()"]+))'
+)
 
 
 def _lex(query: str) -> list[tuple[str, str, int]]:

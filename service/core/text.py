@@ -8,7 +8,8 @@ import unicodedata
 from html.parser import HTMLParser
 
 _BLOCK_TAGS = frozenset(
-    ["p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "table", "section", "article", "header", "footer", "figure", "figcaption", "pre", "hr", "dd", "dt"]
+    "p div br li ul ol h1 h2 h3 h4 h5 h6 blockquote tr table section article "
+    "header footer figure figcaption pre hr dd dt".split()
 )
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "template"})
 
