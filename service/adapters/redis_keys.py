@@ -43,6 +43,24 @@ def delivery(delivery_id: str) -> str:
 
 DEAD_LETTERS = PREFIX + "dead"  # zset delivery_id -> time dead-lettered
 
+DESTINATIONS_DISABLED = PREFIX + "destinations:disabled"  # hash name -> "time reason"
+
+
+def destination_rate(destination: str) -> str:
+    """string: the GCRA theoretical arrival time (ms) of the destination's next send."""
+    return f"{PREFIX}dest:{destination}:rate"
+
+
+def destination_flood(destination: str, window_start: int) -> str:
+    """counter of alerts in one flood window (TTL: two windows)."""
+    return f"{PREFIX}dest:{destination}:flood:{window_start}"
+
+
+def digest_members(destination: str, window_end: int) -> str:
+    """list of delivery ids folded into one digest message."""
+    return f"{PREFIX}dest:{destination}:digest:{window_end}"
+
+
 # leases
 SCHEDULER_LEASE = PREFIX + "lease:scheduler"
 
