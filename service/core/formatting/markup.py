@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 ELLIPSIS = "…"
 
@@ -84,15 +84,13 @@ def _is_jamo_or_syllable(ch: str) -> bool:
     return 0x1100 <= code <= 0x11FF or 0xAC00 <= code <= 0xD7A3
 
 
-def clusters(text: str) -> list[Span]:
-    """Approximate grapheme clusters of `text` as (start, end) spans."""
-    spans: list[Span] = []
+def iter_clusters(text: str) -> Iterator[Span]:
+    """Approximate grapheme clusters of `text`, as (start, end) spans, lazily."""
+    if not text:
+        return
     start = 0
     regional_run = 0
-    for i in range(1, len(text) + 1):
-        if i == len(text):
-            spans.append((start, i))
-            break
+    for i in range(1, len(text)):
         ch, prev = text[i], text[i - 1]
         regional_run = regional_run + 1 if _is_regional(prev) else 0
         joins = (
@@ -100,12 +98,15 @@ def clusters(text: str) -> list[Span]:
             or prev == _ZWJ
             or (_is_regional(ch) and regional_run % 2 == 1)
             or (_is_jamo_tail(ch) and _is_jamo_or_syllable(prev))
-            or (prev == "\r" and ch == "\n")
         )
         if not joins:
-            spans.append((start, i))
+            yield (start, i)
             start = i
-    return spans
+    yield (start, len(text))
+
+
+def clusters(text: str) -> list[Span]:
+    return list(iter_clusters(text))
 
 
 # Escapers: one rendered string per cluster, so a cut can never split an escape.
@@ -216,13 +217,20 @@ def render(
     ellipsis: str = ELLIPSIS,
 ) -> str:
     """`text` escaped for a markup, highlights in `bold`, cut to `limit` units."""
-    spans = clusters(text)
+    spans: list[Span] = []
+    seen = 0  # escaping only lengthens text: past `limit` clean units the rest is cut anyway
+    for span in iter_clusters(text):
+        spans.append(span)
+        seen += units(clean(text[span[0] : span[1]]))
+        if seen > limit:
+            break
+    cut_short = bool(spans) and spans[-1][1] < len(text)
     rendered = escaper([text[a:b] for a, b in spans])
     marks = normalise_spans(highlights, text) if bold != ("", "") else []
     flags = _highlight_flags(spans, marks, text)
     items = [(r, f) for r, f in zip(rendered, flags, strict=True) if r]
     whole = _assemble(items, bold)
-    if units(whole) <= limit:
+    if not cut_short and units(whole) <= limit:
         return whole
     budget = limit - units(ellipsis)
     if budget < 0:
@@ -264,13 +272,15 @@ def join_limited(
     item_limit: int = 200,
 ) -> str:
     """Items joined by `sep` within `limit` units; those left out counted as `+N more`."""
-    pieces = [p for p in (render(one_line(i), item_limit, escaper=escaper) for i in items) if p]
+    lines = [line for line in (one_line(i) for i in items) if line]
+    pieces: list[str] = []
     best = ""
     used = 0
-    for n in range(len(pieces) + 1):
+    for n in range(len(lines) + 1):
         if n:
+            pieces.append(render(lines[n - 1], item_limit, escaper=escaper))
             used += units(pieces[n - 1]) + (units(sep) if n > 1 else 0)
-        rest = len(pieces) - n
+        rest = len(lines) - n
         more = f"+{rest} more" if rest else ""
         total = used + (units(sep) if n and more else 0) + units(more)
         if used > limit:
