@@ -101,9 +101,10 @@ def test_every_format_encodes_any_alert_as_strict_utf8_json(fmt: Format, alert: 
     payload = fmt(alert)
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")  # raises on a lone surrogate
     assert json.loads(body) == payload
-    assert encode_json(payload) == json.dumps(
-        payload, ensure_ascii=False, separators=(",", ":")
-    ).encode()
+    assert (
+        encode_json(payload)
+        == json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    )
 
 
 @pytest.mark.parametrize("fmt", FORMATS.values(), ids=FORMATS.keys())

@@ -81,8 +81,14 @@ def test_slack_escaping(text: str, expected: str) -> None:
         ("back\\slash", r"back\\slash"),
     ],
     ids=[
-        "emphasis", "masked_link", "mentions", "line_starts", "indented_list",
-        "ordered_list", "mid_line_is_literal", "backslash",
+        "emphasis",
+        "masked_link",
+        "mentions",
+        "line_starts",
+        "indented_list",
+        "ordered_list",
+        "mid_line_is_literal",
+        "backslash",
     ],
 )
 def test_discord_escaping(text: str, expected: str) -> None:
@@ -188,8 +194,16 @@ def test_join_limited(items: list[str], limit: int, expected: str) -> None:
         ("https://e.com/" + "a" * 100, None),
     ],
     ids=[
-        "plain", "upper_scheme", "unsafe_characters_encoded", "javascript", "ftp",
-        "no_host", "scheme_relative", "empty", "none", "too_long",
+        "plain",
+        "upper_scheme",
+        "unsafe_characters_encoded",
+        "javascript",
+        "ftp",
+        "no_host",
+        "scheme_relative",
+        "empty",
+        "none",
+        "too_long",
     ],
 )
 def test_safe_url(url: str | None, expected: str | None) -> None:
