@@ -6,7 +6,7 @@ from __future__ import annotations
 SLACK_HEADER_MAX = 150  # header block, plain_text
 SLACK_SECTION_MAX = 3000  # section block, text object
 SLACK_CONTEXT_MAX = 3000  # one context element
-SLACK_FALLBACK_MAX = 3000  # top-level `text` (Slack's own cap is 40,000; notifications show less)
+SLACK_FALLBACK_MAX = 1000  # top-level `text`: title (300) and outlets (500); notifications show it
 SLACK_TITLE_IN_SECTION_MAX = 300  # the linked title above the snippet
 SLACK_LINK_MAX = 2000  # longer links are not linked rather than risk a cut URL
 

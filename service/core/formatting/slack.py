@@ -85,9 +85,7 @@ def slack_message(alert: Alert, *, highlights: Sequence[Span] | None = None) -> 
         if body:
             section = linked + "\n" + body
     outlets = join_limited(alert.outlets, 500, escaper=escape_slack)
-    fallback_title = render(
-        title, limits.SLACK_FALLBACK_MAX - units(outlets) - 3, escaper=escape_slack
-    )
+    fallback_title = render(title, limits.SLACK_TITLE_IN_SECTION_MAX, escaper=escape_slack)
     return {
         "text": f"{fallback_title} ({outlets})" if outlets else fallback_title,
         "blocks": [
