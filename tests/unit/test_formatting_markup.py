@@ -79,6 +79,8 @@ def test_slack_escaping(text: str, expected: str) -> None:
         ("2024. A year", r"2024\. A year"),
         ("cease-fire #1 a > b 3.5", r"cease-fire #1 a \> b 3.5"),
         ("back\\slash", r"back\\slash"),
+        ("see https://e.com/a_b*c and _x_", r"see https://e.com/a_b*c and \_x\_"),
+        ("<https://e.com/a_b>", r"\<https://e.com/a_b\>"),
     ],
     ids=[
         "emphasis",
@@ -89,6 +91,8 @@ def test_slack_escaping(text: str, expected: str) -> None:
         "ordered_list",
         "mid_line_is_literal",
         "backslash",
+        "bare_url_left_alone",
+        "bracketed_url",
     ],
 )
 def test_discord_escaping(text: str, expected: str) -> None:

@@ -125,35 +125,47 @@ _DISCORD_ALWAYS = frozenset("\\*_~`|<>[]")
 _DISCORD_LINE_START = frozenset("#->+")
 
 
+_AUTOLINK = re.compile(r"https?://[^\s<>]+")
+
+
 def escape_discord(parts: Sequence[str]) -> list[str]:
     """Discord markdown: backslash before every character that can start markup.
 
     `#` (headings), `-`/`+` (lists) and `>` (quotes) only matter at the start of a
-    line, and the `.` of `2024. ` only after digits there (ordered lists).
+    line, and the `.` of `2024. ` only after digits there (ordered lists). Bare
+    URLs are left alone: Discord links them before reading markdown, and a
+    backslash would become part of the link.
     """
+    cleaned = [clean(p) for p in parts]
+    joined = "".join(cleaned)
+    in_url = bytearray(len(joined))
+    for match in _AUTOLINK.finditer(joined):
+        in_url[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
     out: list[str] = []
-    line_so_far = ""  # the current line's text up to here, only while it is blank or digits
-    line_blank = True
-    for part in parts:
-        text = clean(part)
+    at = 0
+    line_head = ""  # the current line so far, while it holds only spaces and digits
+    line_plain = True
+    for text in cleaned:
         rendered = []
         for ch in text:
+            url = in_url[at]
+            at += 1
             if ch == "\n":
                 rendered.append(ch)
-                line_so_far, line_blank = "", True
+                line_head, line_plain = "", True
                 continue
-            at_start = line_blank and not line_so_far.strip(" \t")
-            after_digits = line_blank and line_so_far.strip(" \t").isdigit()
-            if ch in _DISCORD_ALWAYS or (at_start and ch in _DISCORD_LINE_START):
+            head = line_head.strip(" \t") if line_plain else "x"
+            if url:
+                rendered.append(ch)
+            elif ch in _DISCORD_ALWAYS or (not head and ch in _DISCORD_LINE_START):
                 rendered.append("\\" + ch)
-            elif ch == "." and after_digits:
+            elif ch == "." and head.isdigit():
                 rendered.append("\\.")
             else:
                 rendered.append(ch)
-            if line_blank:
-                line_so_far += ch
-                if not (ch in " \t" or ch.isdigit()):
-                    line_blank = False
+            if line_plain:
+                line_head += ch
+                line_plain = ch in " \t" or ch.isdigit()
         out.append("".join(rendered))
     return out
 
