@@ -64,13 +64,13 @@ def webhook_headers(
     `msg_id` is the delivery id, the same on every retry; `timestamp` is the
     attempt's own time in Unix seconds (receivers reject ones more than about five
     minutes off). With no secrets the message goes unsigned: no signature header.
+    The sender adds `Content-Type: application/json` itself.
     """
     if not msg_id or any(ch.isspace() for ch in msg_id):
         raise ValueError("a webhook id must be non-empty and hold no whitespace")
     headers = {
         "webhook-id": msg_id,
         "webhook-timestamp": str(int(timestamp)),
-        "content-type": "application/json",
     }
     if secrets:
         headers["webhook-signature"] = signature_header(msg_id, int(timestamp), body, secrets)

@@ -64,7 +64,7 @@ def test_headers_carry_id_timestamp_and_one_signature_per_secret() -> None:
     headers = webhook_headers(MSG_ID, 1_795_575_600, BODY, [OLD, NEW])
     assert headers["webhook-id"] == MSG_ID
     assert headers["webhook-timestamp"] == "1795575600"
-    assert headers["content-type"] == "application/json"
+    assert set(headers) == {"webhook-id", "webhook-timestamp", "webhook-signature"}
     signatures = headers["webhook-signature"].split(" ")
     assert len(signatures) == 2
     assert all(s.startswith("v1,") for s in signatures)
