@@ -212,3 +212,17 @@ def test_join_limited(items: list[str], limit: int, expected: str) -> None:
 )
 def test_safe_url(url: str | None, expected: str | None) -> None:
     assert safe_url(url, 60) == expected
+
+
+def test_a_multi_word_term_is_one_bold_run() -> None:
+    text = "a cease fire b"
+    spans = find_highlights(text, ["cease fire"])
+    assert render(text, 100, highlights=spans, bold=("*", "*")) == "a *cease fire* b"
+
+
+@pytest.mark.parametrize("limit", range(10, 16))
+def test_a_cut_inside_a_multi_word_term_closes_bold_before_the_space(limit: int) -> None:
+    text = "a cease fire b c"
+    out = render(text, limit, highlights=find_highlights(text, ["cease fire"]), bold=("*", "*"))
+    assert units(out) <= limit
+    assert out in ("a *cease*…", "a *cease fire*…", "a *cease fire* b…")

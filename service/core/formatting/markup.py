@@ -29,29 +29,27 @@ Span = tuple[int, int]
 Escaper = Callable[[Sequence[str]], list[str]]
 
 _WORD_BACKOFF = 30  # look this many clusters back for a space to cut at
+HIGHLIGHT_WINDOW = 20_000  # no format shows more of a snippet than this
 _ZWJ = "\u200d"
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def units(text: str) -> int:
     """Length in UTF-16 code units: astral characters (most emoji) count twice."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
-def _clean_char(ch: str) -> str:
-    code = ord(ch)
-    if ch in "\n\t":
-        return ch
-    if code < 0x20 or 0x7F <= code <= 0x9F or ch in _BIDI_CONTROLS:
-        return ""  # control characters (terminal escapes, CR) and bidi overrides
-    if 0xD800 <= code <= 0xDFFF:
-        return "\ufffd"  # a lone surrogate cannot be encoded as UTF-8
-    return ch
+_UNCLEAN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _replace_unclean(match: re.Match[str]) -> str:
+    # A lone surrogate cannot be encoded as UTF-8; controls (terminal escapes, CR)
+    # and bidi overrides are dropped.
+    return "\ufffd" if "\ud800" <= match.group() <= "\udfff" else ""
 
 
 def clean(text: str) -> str:
     """User text safe to serialise and show: no controls, no lone surrogates."""
-    return "".join(_clean_char(ch) for ch in text)
+    return _UNCLEAN.sub(_replace_unclean, text)
 
 
 def one_line(text: str) -> str:
@@ -188,7 +186,9 @@ def normalise_spans(spans: Iterable[Span], text: str) -> list[Span]:
     return clipped
 
 
-def find_highlights(text: str, terms: Iterable[str]) -> tuple[Span, ...]:
+def find_highlights(
+    text: str, terms: Iterable[str], *, window: int = HIGHLIGHT_WINDOW
+) -> tuple[Span, ...]:
     """Where the matched terms occur in `text`, as whole words, ignoring case.
 
     A stand-in for spans reported by the rule engine: terms that the matcher found
@@ -200,7 +200,7 @@ def find_highlights(text: str, terms: Iterable[str]) -> tuple[Span, ...]:
         if not words:
             continue
         pattern = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)"
-        found.extend(m.span() for m in re.finditer(pattern, text, re.IGNORECASE))
+        found.extend(m.span() for m in re.finditer(pattern, text[:window], re.IGNORECASE))
     return tuple(normalise_spans(found, text))
 
 
@@ -229,6 +229,12 @@ def render(
     ellipsis: str = ELLIPSIS,
 ) -> str:
     """`text` escaped for a markup, highlights in `bold`, cut to `limit` units."""
+    use_bold = bold != ("", "")
+    if units(clean(text)) <= limit:  # it may fit whole: render it in a few pieces
+        marks = normalise_spans(highlights, text) if use_bold else []
+        whole = _assemble(_pieces(text, marks, escaper), bold)
+        if units(whole) <= limit:
+            return whole
     spans: list[Span] = []
     seen = 0  # escaping only lengthens text: past `limit` clean units the rest is cut anyway
     for span in iter_clusters(text):
@@ -238,8 +244,10 @@ def render(
             break
     cut_short = bool(spans) and spans[-1][1] < len(text)
     rendered = escaper([text[a:b] for a, b in spans])
-    marks = normalise_spans(highlights, text) if bold != ("", "") else []
-    flags = _highlight_flags(spans, marks, text)
+    end = spans[-1][1] if spans else 0
+    shown = (h for h in highlights if h[0] < end)
+    marks = normalise_spans(shown, text) if use_bold else []
+    flags = _highlight_flags(spans, marks)
     items = [(r, f) for r, f in zip(rendered, flags, strict=True) if r]
     whole = _assemble(items, bold)
     if not cut_short and units(whole) <= limit:
@@ -264,15 +272,29 @@ def render(
     return _assemble(items[:keep], bold) + ellipsis
 
 
-def _highlight_flags(spans: Sequence[Span], marks: Sequence[Span], text: str) -> list[bool]:
+def _highlight_flags(spans: Sequence[Span], marks: Sequence[Span]) -> list[bool]:
     flags: list[bool] = []
     j = 0
-    for start, end in spans:
+    for start, _ in spans:
         while j < len(marks) and marks[j][1] <= start:
             j += 1
-        inside = j < len(marks) and marks[j][0] <= start < marks[j][1]
-        flags.append(inside and not text[start:end].isspace())
+        flags.append(j < len(marks) and marks[j][0] <= start < marks[j][1])
     return flags
+
+
+def _pieces(text: str, marks: Sequence[Span], escaper: Escaper) -> list[tuple[str, bool]]:
+    """`text` split at highlight edges, escaped, each piece flagged bold or not."""
+    cuts: list[tuple[int, int, bool]] = []
+    at = 0
+    for start, end in marks:
+        if at < start:
+            cuts.append((at, start, False))
+        cuts.append((start, end, True))
+        at = end
+    if at < len(text):
+        cuts.append((at, len(text), False))
+    rendered = escaper([text[a:b] for a, b, _ in cuts])
+    return [(r, flag) for r, (_, _, flag) in zip(rendered, cuts, strict=True) if r]
 
 
 def join_limited(
