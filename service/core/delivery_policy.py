@@ -329,7 +329,8 @@ def classify(
     reason = _answer(status, result.body)
     if 300 <= status < 400:
         location = _header(result.headers, "Location")
-        reason += f" (redirect to {location} not followed)" if location else " (redirect)"
+        where = f" to {_excerpt(location)}" if location else ""
+        reason += f" (redirect{where} not followed)"
     return _retry(
         reason, status, attempt, rand, schedule, retry_after=retry_after, rate_limited=status == 429
     )
