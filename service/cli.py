@@ -151,8 +151,13 @@ async def _deliveries(args: argparse.Namespace, settings: Settings, url: str) ->
             return 0
         queue = ArqJobQueue(resources.redis)
         stamp = str(int(time.time()))
+        for destination in sorted(
+            {r.destination for r in records} | set([args.destination] if args.destination else [])
+        ):
+            if await pipeline.guard.enable(destination):
+                print(f"destination {destination} re-enabled")
         for r in records:
-            if await pipeline.deliveries.revive(r.delivery_id):
+            if await pipeline.deliveries.revive(r, time.time()):
                 await queue.enqueue_deliver(r.delivery_id, replay=stamp)
         print(f"replayed {len(records)} dead letter(s)")
         return 0

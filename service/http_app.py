@@ -40,6 +40,7 @@ async def refresh_gauges(p: Pipeline, queue: ArqJobQueue) -> None:
         for name, depth in (await queue.depths()).items():
             p.metrics.queue_depth.labels(name).set(depth)
         p.metrics.dead_letters.set(await p.deliveries.count_dead())
+        p.metrics.destinations_off.set(len(await p.guard.disabled()))
         p.metrics.redis_memory.set(await queue.redis_memory_used())
         p.metrics.redis_up.set(1)
     except (RedisError, OSError) as exc:

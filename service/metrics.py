@@ -74,6 +74,23 @@ class Metrics:
             buckets=DELIVERY_BUCKETS,
             registry=r,
         )
+        self.delivery_deferrals = Counter(
+            "feedwatch_delivery_deferrals_total",
+            "Deliveries put off without an attempt: rate limit, or sent elsewhere.",
+            ["reason"],
+            registry=r,
+        )
+        self.destinations_disabled = Counter(
+            "feedwatch_destination_disables_total",
+            "Destinations disabled because the receiver said it is gone (410, ...).",
+            ["destination_type"],
+            registry=r,
+        )
+        self.destinations_off = Gauge(
+            "feedwatch_destinations_disabled",
+            "Destinations disabled now, until replayed.",
+            registry=r,
+        )
         self.dead_letters = Gauge(
             "feedwatch_dead_letters", "Deliveries waiting in the dead letters.", registry=r
         )

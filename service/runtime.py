@@ -142,8 +142,8 @@ async def serve(service: Service) -> None:
     loop.add_signal_handler(signal.SIGTERM, service.request_stop)
     loop.add_signal_handler(signal.SIGINT, service.request_stop)
     loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(service.reload()))
-    await service.start()
     try:
+        await service.start()
         await service.wait()
     finally:
         log.info("stopping")

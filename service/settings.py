@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from service.config_env import EnvError, interpolate
+from service.core.delivery_policy import DEFAULT_STEPS, Jitter, RetrySchedule
 from service.core.entries import feed_id_for
 from service.core.rules import QueryError, parse_query
 from service.core.signing import SecretError, secret_bytes
@@ -47,6 +48,7 @@ def _duration(value: Any) -> Any:
 
 
 Duration = Annotated[float, BeforeValidator(_duration), Field(ge=0)]
+PositiveDuration = Annotated[float, BeforeValidator(_duration), Field(gt=0)]
 
 
 class _Model(BaseModel):
@@ -106,11 +108,37 @@ DestinationType = Literal["console", "slack", "webhook", "discord", "teams"]
 _NEEDS_URL = {"slack", "webhook", "discord", "teams"}
 
 
+# Sends per second, burst, and the flood guard (alerts per window before the rest are
+# folded into one digest) that each type gets unless its destination says otherwise.
+# Slack allows about 1 message per second per webhook; Discord 30 per minute per channel.
+TYPE_DEFAULTS: dict[str, tuple[float, int, int]] = {
+    "slack": (1.0, 1, 20),
+    "discord": (0.5, 5, 20),
+    "teams": (1.0, 2, 20),
+    "webhook": (0.0, 1, 0),
+    "console": (0.0, 1, 0),
+}
+
+
 class DestinationSettings(_Model):
     type: DestinationType
     url: SecretStr | None = None
     secret: tuple[SecretStr, ...] = ()
     timeout: Duration | None = None
+    rate: float | None = Field(None, ge=0, description="sends per second; 0: no limit")
+    burst: int | None = Field(None, ge=1)
+    flood_max: int | None = Field(None, ge=0, description="alerts per window; 0: no guard")
+    flood_window: Duration = Field(300.0, gt=0)
+
+    @property
+    def limits(self) -> tuple[float, int, int]:
+        """(sends per second, burst, flood max) with the type's defaults filled in."""
+        rate, burst, flood = TYPE_DEFAULTS[self.type]
+        return (
+            rate if self.rate is None else self.rate,
+            burst if self.burst is None else self.burst,
+            flood if self.flood_max is None else self.flood_max,
+        )
 
     @field_validator("secret", mode="before")
     @classmethod
@@ -165,18 +193,13 @@ class StorySettings(_Model):
 class DeliverySettings(_Model):
     timeout: Duration = 15.0
     hold: Duration = 3.0
-    retry_schedule: tuple[Duration, ...] = (
-        5.0,
-        30.0,
-        120.0,
-        600.0,
-        1800.0,
-        3600.0,
-        7200.0,
-        14400.0,
-        28800.0,
-        36000.0,
-    )
+    retry_schedule: tuple[PositiveDuration, ...] = Field(DEFAULT_STEPS, min_length=1)
+    retry_jitter: Literal["full", "equal", "none"] = "full"
+    rate_limit_floor: Duration = 1.0
+
+    @property
+    def schedule(self) -> RetrySchedule:
+        return RetrySchedule(self.retry_schedule, Jitter(self.retry_jitter), self.rate_limit_floor)
 
 
 class Settings(_Model):

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 import aiohttp
 from arq.connections import ArqRedis
 
+from service.adapters.delivery_guard import DeliveryGuard
 from service.adapters.http_fetcher import HttpFetcher
 from service.adapters.job_queue import ArqJobQueue
 from service.adapters.redis_store import DeliveryStore, FeedStore, StoryStore
 from service.adapters.senders.base import Sender
+from service.adapters.senders.chat import discord_sender, slack_sender, teams_sender
 from service.adapters.senders.console import ConsoleSender
-from service.adapters.senders.slack import SlackSender
 from service.adapters.senders.webhook import WebhookSender
 from service.adapters.story_index import StoryIndex
 from service.core.rules import RuleSpec, compile_rules
@@ -44,11 +45,10 @@ def _sender(
     url = dest.url.get_secret_value() if dest.url else ""
     if dest.type == "console":
         return ConsoleSender()
-    if dest.type == "slack":
-        return SlackSender(session, url, timeout)
     if dest.type == "webhook":
         return WebhookSender(session, url, [s.get_secret_value() for s in dest.secret], timeout)
-    raise ValueError(f"destination type {dest.type!r} is not supported yet")
+    chat = {"slack": slack_sender, "discord": discord_sender, "teams": teams_sender}
+    return chat[dest.type](session, url, timeout)
 
 
 def build_routing(settings: Settings, session: aiohttp.ClientSession) -> Routing:
@@ -103,6 +103,7 @@ def build_pipeline(
         feeds=FeedStore(redis, polling.seen_per_feed),
         stories=StoryStore(redis, window),
         deliveries=DeliveryStore(redis, keep_seconds=max(window, 7 * 86400) + 86400),
+        guard=DeliveryGuard(redis),
         index=StoryIndex(redis, int(window)),
         fetcher=HttpFetcher(
             session,

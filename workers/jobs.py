@@ -33,7 +33,8 @@ async def process_entry(ctx: dict[str, Any], entry: dict[str, object]) -> str:
 async def deliver_alert(ctx: dict[str, Any], delivery_id: str) -> str:
     p = _pipeline(ctx)
     with p.metrics.jobs_in_progress.labels("deliver").track_inprogress():
-        outcome = await delivering.deliver(p, delivery_id, attempt=int(ctx.get("job_try", 1)))
+        outcome = await delivering.deliver(p, delivery_id)
     if outcome.retry_in is not None:
+        p.metrics.delivery_deferrals.labels(outcome.outcome).inc()
         raise Retry(defer=outcome.retry_in)
     return outcome.outcome

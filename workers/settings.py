@@ -13,26 +13,31 @@ from service.pipeline.context import Pipeline
 from workers import jobs
 
 QUEUE_ROLES = ("fetch", "process", "deliver")
+DELIVER_MAX_TRIES = 100_000
 
 
 def functions_for(queue: str, pipeline: Pipeline) -> list[Function]:
-    schedule = pipeline.settings.delivery.retry_schedule
     polling = pipeline.settings.polling
     if queue == "fetch":
         timeout = polling.total_timeout + 30
         return [func(jobs.fetch_feed, name=FETCH_JOB, keep_result=0, timeout=timeout, max_tries=3)]
     if queue == "process":
         return [func(jobs.process_entry, name=PROCESS_JOB, keep_result=0, timeout=60, max_tries=5)]
-    timeout = pipeline.settings.delivery.timeout + 30
-    # One try per step of the schedule, one to dead-letter, and room for tries
-    # cut short by a worker that died mid-job.
+    settings = pipeline.settings
+    slowest = max(
+        [settings.delivery.timeout]
+        + [d.timeout for d in settings.destinations.values() if d.timeout is not None]
+    )
+    timeout = slowest + 10
+    # The job re-runs for every retry step and every rate-limit wait; the delivery
+    # record, not arq's try count, decides when to give up, so arq must never.
     return [
         func(
             jobs.deliver_alert,
             name=DELIVER_JOB,
             keep_result=0,
             timeout=timeout,
-            max_tries=len(schedule) + 5,
+            max_tries=DELIVER_MAX_TRIES,
         )
     ]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 
 from service.adapters import redis_keys as K
+from service.adapters.redis_async import resolved, text
 
 # KEYS[1]: delivery hash. ARGV: now, lease-until.
 # Claims a pending delivery (or one whose sender's lease ran out) for sending.
@@ -56,11 +57,13 @@ class DeliveryGuard:
 
     async def release(self, delivery_id: str) -> None:
         """Back to pending after an attempt that must be retried."""
-        await self._r.hset(K.delivery(delivery_id), mapping={"status": "pending",
-                                                             "sending_until": 0})
+        await resolved(
+            self._r.hset(K.delivery(delivery_id), mapping={"status": "pending", "sending_until": 0})
+        )
 
-    async def wait_for_rate(self, destination: str, per_second: float, burst: int,
-                            now: float) -> float:
+    async def wait_for_rate(
+        self, destination: str, per_second: float, burst: int, now: float
+    ) -> float:
         """0 when a send may go now (it is booked); else the seconds to wait."""
         if per_second <= 0:
             return 0.0
@@ -71,7 +74,9 @@ class DeliveryGuard:
         )
         return float(wait_ms) / 1000.0
 
-    async def count_in_window(self, destination: str, window: float, now: float) -> tuple[int, float]:
+    async def count_in_window(
+        self, destination: str, window: float, now: float
+    ) -> tuple[int, float]:
         """Count one alert in the destination's current flood window; returns the
         count so far and when the window ends."""
         start = int(now // window * window)
@@ -88,24 +93,22 @@ class DeliveryGuard:
         pipe = self._r.pipeline(transaction=True)
         pipe.rpush(digest, delivery_id)
         pipe.expire(digest, 7 * 86400)
-        pipe.hset(K.delivery(delivery_id), mapping={"status": "folded",
-                                                    "folded_into": digest})
+        pipe.hset(K.delivery(delivery_id), mapping={"status": "folded", "folded_into": digest})
         await pipe.execute()
         return digest
 
     async def digest_members(self, destination: str, window_end: float) -> list[str]:
-        raw = await self._r.lrange(K.digest_members(destination, int(window_end)), 0, -1)  # type: ignore[misc]
-        return [m.decode() if isinstance(m, bytes) else str(m) for m in raw]
+        raw = await resolved(self._r.lrange(K.digest_members(destination, int(window_end)), 0, -1))
+        return [text(m) for m in raw]
 
     async def disable(self, destination: str, reason: str, now: float) -> None:
-        await self._r.hset(K.DESTINATIONS_DISABLED, destination, f"{now:.0f} {reason[:500]}")
+        await resolved(
+            self._r.hset(K.DESTINATIONS_DISABLED, destination, f"{now:.0f} {reason[:500]}")
+        )
 
     async def enable(self, destination: str) -> bool:
-        return bool(await self._r.hdel(K.DESTINATIONS_DISABLED, destination))  # type: ignore[misc]
+        return bool(await resolved(self._r.hdel(K.DESTINATIONS_DISABLED, destination)))
 
     async def disabled(self) -> dict[str, str]:
-        raw = await self._r.hgetall(K.DESTINATIONS_DISABLED)  # type: ignore[misc]
-        return {
-            (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
-            for k, v in raw.items()
-        }
+        raw = await resolved(self._r.hgetall(K.DESTINATIONS_DISABLED))
+        return {text(k): text(v) for k, v in raw.items()}

@@ -41,6 +41,11 @@ def delivery(delivery_id: str) -> str:
     return f"{PREFIX}delivery:{delivery_id}"
 
 
+def pending(destination: str) -> str:
+    """zset delivery_id -> created: deliveries to a destination not yet finished."""
+    return f"{PREFIX}dest:{destination}:pending"
+
+
 DEAD_LETTERS = PREFIX + "dead"  # zset delivery_id -> time dead-lettered
 
 DESTINATIONS_DISABLED = PREFIX + "destinations:disabled"  # hash name -> "time reason"

@@ -5,32 +5,24 @@ Every key comes from `redis_keys`; everything has a TTL or a bounded size.
 
 from __future__ import annotations
 
-import inspect
 import json
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from redis.asyncio import Redis
 
 from service.adapters import redis_keys as K
+from service.adapters.redis_async import resolved, text
 from service.core.alerts import Copy
 
 REMOVED_FEED_TTL = 30 * 86400
 DEAD_LETTERS_KEPT = 10_000
 
 
-T = TypeVar("T")
-
-
-async def _a(value: Awaitable[T] | T) -> T:
-    """redis-py types its async commands as `Awaitable[T] | T`; this narrows them."""
-    return await value if inspect.isawaitable(value) else value
-
-
-def _s(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+_a = resolved
+_s = text
 
 
 def _decode(raw: dict[Any, Any]) -> dict[str, str]:
@@ -324,10 +316,13 @@ class StoryStore:
         )
 
 
+# KEYS: the delivery hash, its destination's pending set. ARGV: TTL, created,
+# delivery id, then field/value pairs.
 _CREATE_DELIVERY = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return 1
 """
 
@@ -345,6 +340,9 @@ class DeliveryRecord:
     created: float
     last_error: str | None
     dead_at: float | None
+    kind: str = "alert"
+    window_end: float | None = None
+    flood_counted: bool = False
 
     @classmethod
     def from_hash(cls, delivery_id: str, h: dict[str, str]) -> DeliveryRecord:
@@ -360,6 +358,9 @@ class DeliveryRecord:
             created=float(h.get("created", "0")),
             last_error=h.get("last_error") or None,
             dead_at=float(h["dead_at"]) if h.get("dead_at") else None,
+            kind=h.get("kind", "alert"),
+            window_end=float(h["window_end"]) if h.get("window_end") else None,
+            flood_counted=h.get("flood_counted") == "1",
         )
 
 
@@ -379,6 +380,8 @@ class DeliveryStore:
         terms: Iterable[str],
         snippet: str,
         now: float,
+        kind: str = "alert",
+        window_end: float | None = None,
     ) -> bool:
         """Record a delivery once; False when (story, destination) already has one."""
         fields: dict[str, str | int | float] = {
@@ -390,11 +393,24 @@ class DeliveryStore:
             "status": "pending",
             "attempts": 0,
             "created": now,
+            "kind": kind,
         }
-        args: list[str | int | float] = [self._ttl]
+        if window_end is not None:
+            fields["window_end"] = window_end
+        args: list[str | int | float] = [self._ttl, now, delivery_id]
         for k, v in fields.items():
             args += [k, v]
-        return bool(await self._create(keys=[K.delivery(delivery_id)], args=args))
+        keys = [K.delivery(delivery_id), K.pending(destination)]
+        return bool(await self._create(keys=keys, args=args))
+
+    async def pending_for(self, destination: str) -> list[str]:
+        return [_s(m) for m in await self._r.zrange(K.pending(destination), 0, -1)]
+
+    async def mark_flood_counted(self, delivery_id: str) -> None:
+        await _a(self._r.hset(K.delivery(delivery_id), "flood_counted", "1"))
+
+    async def unpend(self, destination: str, delivery_id: str) -> None:
+        await self._r.zrem(K.pending(destination), delivery_id)
 
     async def get(self, delivery_id: str) -> DeliveryRecord | None:
         raw = _decode(await _a(self._r.hgetall(K.delivery(delivery_id))))
@@ -409,14 +425,18 @@ class DeliveryStore:
         )
         await pipe.execute()
 
-    async def mark_delivered(self, delivery_id: str, now: float) -> None:
+    async def mark_delivered(self, delivery_id: str, destination: str, now: float) -> None:
         pipe = self._r.pipeline(transaction=True)
         pipe.hset(K.delivery(delivery_id), mapping={"status": "delivered", "delivered_at": now})
         pipe.zrem(K.DEAD_LETTERS, delivery_id)
+        pipe.zrem(K.pending(destination), delivery_id)
         await pipe.execute()
 
-    async def dead_letter(self, delivery_id: str, reason: str, now: float) -> None:
+    async def dead_letter(
+        self, delivery_id: str, destination: str, reason: str, now: float
+    ) -> None:
         pipe = self._r.pipeline(transaction=True)
+        pipe.zrem(K.pending(destination), delivery_id)
         pipe.hset(
             K.delivery(delivery_id),
             mapping={"status": "dead", "last_error": reason[:1000], "dead_at": now},
@@ -440,13 +460,14 @@ class DeliveryStore:
     async def count_dead(self) -> int:
         return int(await self._r.zcard(K.DEAD_LETTERS))
 
-    async def revive(self, delivery_id: str) -> bool:
+    async def revive(self, record: DeliveryRecord, now: float) -> bool:
         """Take a dead letter back to pending, for a replay."""
         pipe = self._r.pipeline(transaction=True)
-        pipe.zrem(K.DEAD_LETTERS, delivery_id)
-        pipe.hset(K.delivery(delivery_id), mapping={"status": "pending", "attempts": 0})
-        pipe.hdel(K.delivery(delivery_id), "dead_at")
-        removed, _, _ = await pipe.execute()
+        pipe.zrem(K.DEAD_LETTERS, record.delivery_id)
+        pipe.hset(K.delivery(record.delivery_id), mapping={"status": "pending", "attempts": 0})
+        pipe.hdel(K.delivery(record.delivery_id), "dead_at")
+        pipe.zadd(K.pending(record.destination), {record.delivery_id: now})
+        removed, _, _, _ = await pipe.execute()
         return bool(removed)
 
 

@@ -43,3 +43,38 @@ def delivery_id_for(story_id: str, destination: str) -> str:
     """
     digest = hashlib.sha256(f"{story_id}\x00{destination}".encode()).hexdigest()[:24]
     return "msg_" + digest
+
+
+DIGEST_LISTED = 25
+
+
+def digest_id_for(destination: str, window_end: int) -> str:
+    digest = hashlib.sha256(f"digest\x00{destination}\x00{window_end}".encode()).hexdigest()
+    return "msg_" + digest[:24]
+
+
+def digest_alert(
+    delivery_id: str, destination: str, alerts: list[Alert], window_seconds: float
+) -> Alert:
+    """One message standing for the alerts the flood guard held back in a window."""
+    count = len(alerts)
+    minutes = max(1, round(window_seconds / 60))
+    lines = [
+        f"• {a.title} — {', '.join(a.outlets)}" + (f" {a.link}" if a.link else "")
+        for a in alerts[:DIGEST_LISTED]
+    ]
+    if count > DIGEST_LISTED:
+        lines.append(f"… and {count - DIGEST_LISTED} more")
+    return Alert(
+        delivery_id=delivery_id,
+        story_id="digest",
+        destination=destination,
+        title=f"{count} more alert{'s' if count != 1 else ''} in {minutes} min (flood guard)",
+        link=None,
+        snippet="\n".join(lines),
+        outlets=tuple(dict.fromkeys(o for a in alerts for o in a.outlets)),
+        rules=tuple(dict.fromkeys(r for a in alerts for r in a.rules)),
+        matched_terms=tuple(dict.fromkeys(t for a in alerts for t in a.matched_terms)),
+        published=None,
+        first_seen=min(a.first_seen for a in alerts),
+    )

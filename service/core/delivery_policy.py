@@ -9,15 +9,14 @@ schedule. 410 Gone, and the answers that say a chat destination is gone for good
 the destination. Every other 4xx dead-letters the delivery with the status and
 the start of the body: sending the same request again will not change the answer.
 
-Jitter. The default is *equal* jitter: the retry after step `s` waits a uniform
-time in [s/2, s). Full jitter, uniform in [0, s), spreads a burst of retries
-widest, but it also makes "the next try is in about five hours" a promise that
-can come due in a minute and shrinks the expected retry horizon to half the
-schedule, so a receiver down for half a day may see the alert dead-lettered.
-Equal jitter still de-synchronises retries across half of every step, never
-retries sooner than half the step, and keeps the horizon at 3/4 of the schedule
-on average (never less than half). Pick `Jitter.FULL` per schedule if spreading
-load on a recovering receiver matters more than the horizon.
+Jitter. The default is *full* jitter (AWS's "exponential backoff and full
+jitter"): the retry after step `s` waits a uniform time in [0, s), which spreads
+a burst of retries widest when a receiver comes back. Full jitter halves the
+expected horizon of a schedule, so the default schedule is twice as long as
+Standard Webhooks' (about two days at most, about one on average) and a
+receiver that is down for most of a day still gets its alerts. `Jitter.EQUAL`
+(uniform in [s/2, s)) keeps every retry at least half a step away, for
+receivers that prefer fewer, later tries.
 
 Retry-After (seconds or an HTTP date) is a lower bound: the retry never comes
 sooner than the receiver asked, nor sooner than 1 s after a 429, nor later than
@@ -62,9 +61,14 @@ class Jitter(StrEnum):
     NONE = "none"  # exactly the step
 
 
-# Standard Webhooks' schedule after the immediate first attempt: 5 s, 5 min, 30 min,
-# 2 h, 5 h, 10 h, 10 h; eight attempts over about 27 hours.
-DEFAULT_STEPS: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+STANDARD_WEBHOOKS_STEPS: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0,
+                                              36000.0)
+# Seconds, then minutes, then hours: Standard Webhooks' steps (5 s, 5 min, 30 min,
+# 2 h, 5 h, 10 h, 10 h) with a minute and three more 10 h steps, so that under full
+# jitter the retries span about a day on average (47.6 h at most).
+DEFAULT_STEPS: tuple[float, ...] = (
+    5.0, 60.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0, 36000.0, 36000.0
+)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -89,7 +93,7 @@ class RetrySchedule:
     """The waits before retries 1..n, after an immediate first attempt."""
 
     steps: tuple[float, ...] = DEFAULT_STEPS
-    jitter: Jitter = Jitter.EQUAL
+    jitter: Jitter = Jitter.FULL
     rate_limit_floor: float = 1.0  # never retry sooner than this after a 429
 
     def __post_init__(self) -> None:
@@ -102,14 +106,14 @@ class RetrySchedule:
 
     @classmethod
     def parse(
-        cls, steps: Iterable[str | float | int], jitter: str = Jitter.EQUAL.value
+        cls, steps: Iterable[str | float | int], jitter: str = Jitter.FULL.value
     ) -> RetrySchedule:
         """From config: `[5s, 5m, 30m, 2h, 5h, 10h, 10h]`, `jitter: full|equal|none`."""
         return cls(tuple(parse_duration(s) for s in steps), Jitter(jitter))
 
     @classmethod
     def exponential(
-        cls, first: float, factor: float, cap: float, retries: int, jitter: Jitter = Jitter.EQUAL
+        cls, first: float, factor: float, cap: float, retries: int, jitter: Jitter = Jitter.FULL
     ) -> RetrySchedule:
         """`first * factor**k`, capped at `cap`, for `retries` retries."""
         return cls(tuple(min(cap, first * factor**k) for k in range(retries)), jitter)

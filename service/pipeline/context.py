@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from service.adapters.delivery_guard import DeliveryGuard
 from service.adapters.http_fetcher import HttpFetcher
 from service.adapters.redis_store import DeliveryStore, FeedStore, StoryStore
 from service.adapters.senders.base import Sender
@@ -38,6 +39,7 @@ class Pipeline:
     feeds: FeedStore
     stories: StoryStore
     deliveries: DeliveryStore
+    guard: DeliveryGuard
     index: StoryIndex
     fetcher: HttpFetcher
     queue: JobQueue

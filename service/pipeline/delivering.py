@@ -1,4 +1,5 @@
-"""The deliver stage: build the alert as the story stands now, send, decide."""
+"""The deliver stage: claim, respect the destination's rate and flood guard,
+build the alert as the story stands now, send, and act on the answer."""
 
 from __future__ import annotations
 
@@ -7,11 +8,22 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from service.adapters.senders.base import SendResult
-from service.core.alerts import Alert
+from service.adapters.redis_store import DeliveryRecord
+from service.core.alerts import Alert, digest_alert, digest_id_for
+from service.core.delivery_policy import (
+    DeadLetter,
+    Delivered,
+    DisableDestination,
+    RetryLater,
+    classify,
+)
 from service.pipeline.context import Pipeline
 
 log = logging.getLogger(__name__)
+
+# A claim outlives the send's timeout by this much; a worker that died mid-send
+# frees its delivery for another worker when the claim runs out.
+CLAIM_MARGIN = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,56 +35,12 @@ class DeliveryOutcome:
     reason: str | None = None
 
 
-def _retry_after(result: SendResult) -> float | None:
-    value = {k.lower(): v for k, v in result.headers.items()}.get("retry-after")
-    if value and value.strip().isdigit():
-        return float(value.strip())
-    return None
-
-
-def classify(p: Pipeline, result: SendResult, attempt: int) -> DeliveryOutcome:
-    """Only 2xx is success; 408, 429, 5xx and no answer are retried on the
-    schedule; any other answer is dead-lettered with the receiver's words."""
-    if result.ok:
-        return DeliveryOutcome("delivered")
-    schedule = p.settings.delivery.retry_schedule
-    retryable = result.status is None or result.status in (408, 425, 429) or result.status >= 500
-    reason = (
-        f"HTTP {result.status}: {result.body[:300]}".strip()
-        if result.status is not None
-        else (result.error or "no answer")
-    )
-    if not retryable:
-        return DeliveryOutcome("dead_letter", reason=reason)
-    if attempt > len(schedule):
-        return DeliveryOutcome("dead_letter", reason=f"gave up after {attempt} attempts: {reason}")
-    delay = schedule[attempt - 1] * (0.5 + 0.5 * p.rand())
-    hinted = _retry_after(result)
-    if hinted is not None:
-        delay = max(delay, hinted)
-    return DeliveryOutcome("retry", retry_in=delay, reason=reason)
-
-
-async def deliver(p: Pipeline, delivery_id: str, attempt: int) -> DeliveryOutcome:
-    record = await p.deliveries.get(delivery_id)
-    if record is None:
-        return DeliveryOutcome("missing")
-    if record.status in ("delivered", "dead"):
-        return DeliveryOutcome(record.status)
-    sender = p.routing.senders.get(record.destination)
-    if sender is None:
-        reason = f"destination {record.destination!r} is no longer configured or is disabled"
-        await p.deliveries.dead_letter(delivery_id, reason, p.clock())
-        await _refresh_dead(p)
-        return DeliveryOutcome("dead_letter", reason=reason)
+async def _alert_for(p: Pipeline, record: DeliveryRecord) -> Alert | None:
     story = await p.stories.get(record.story_id)
     if story is None:
-        reason = "the story expired before it could be delivered"
-        await p.deliveries.dead_letter(delivery_id, reason, p.clock())
-        await _refresh_dead(p)
-        return DeliveryOutcome("dead_letter", reason=reason)
-    alert = Alert(
-        delivery_id=delivery_id,
+        return None
+    return Alert(
+        delivery_id=record.delivery_id,
         story_id=story.story_id,
         destination=record.destination,
         title=story.title,
@@ -85,44 +53,185 @@ async def deliver(p: Pipeline, delivery_id: str, attempt: int) -> DeliveryOutcom
         first_seen=datetime.fromtimestamp(story.first_seen, tz=UTC),
         copies=story.copies,
     )
-    kind = sender.type
+
+
+async def _digest_for(p: Pipeline, record: DeliveryRecord) -> tuple[Alert | None, list[str]]:
+    assert record.window_end is not None
+    members = await p.guard.digest_members(record.destination, record.window_end)
+    alerts = []
+    for member_id in members:
+        member = await p.deliveries.get(member_id)
+        alert = await _alert_for(p, member) if member else None
+        if alert is not None:
+            alerts.append(alert)
+    if not alerts:
+        return None, members
+    window = p.settings.destinations[record.destination].flood_window
+    return digest_alert(record.delivery_id, record.destination, alerts, window), members
+
+
+async def _dead(p: Pipeline, record: DeliveryRecord, reason: str, kind: str) -> DeliveryOutcome:
+    await p.deliveries.dead_letter(record.delivery_id, record.destination, reason, p.clock())
+    p.metrics.deliveries.labels(kind, "dead_letter").inc()
+    p.metrics.dead_letters.set(await p.deliveries.count_dead())
+    log.error(
+        "alert dead-lettered: %s",
+        reason,
+        extra={
+            "delivery": record.delivery_id,
+            "story": record.story_id,
+            "destination": record.destination,
+        },
+    )
+    return DeliveryOutcome("dead_letter", reason=reason)
+
+
+async def disable_destination(p: Pipeline, destination: str, kind: str, reason: str) -> int:
+    """A receiver said it is gone: stop sending there, dead-letter what was pending."""
+    now = p.clock()
+    await p.guard.disable(destination, reason, now)
+    p.metrics.destinations_disabled.labels(kind).inc()
+    pending = await p.deliveries.pending_for(destination)
+    for delivery_id in pending:
+        await p.deliveries.dead_letter(
+            delivery_id, destination, f"destination disabled: {reason}", now
+        )
+    p.metrics.dead_letters.set(await p.deliveries.count_dead())
+    log.error(
+        "destination DISABLED, %d pending alert(s) dead-lettered: %s "
+        "(re-enable with `feedwatch deliveries replay --destination %s`)",
+        len(pending),
+        reason,
+        destination,
+        extra={"destination": destination},
+    )
+    return len(pending)
+
+
+async def _maybe_fold(p: Pipeline, record: DeliveryRecord) -> DeliveryOutcome | None:
+    """Past the flood guard's limit in a window, fold the alert into a digest."""
+    if record.kind != "alert" or record.attempts > 0:
+        return None
+    _, _, flood_max = p.settings.destinations[record.destination].limits
+    if flood_max <= 0 or record.flood_counted:
+        return None
+    window = p.settings.destinations[record.destination].flood_window
+    count, window_end = await p.guard.count_in_window(record.destination, window, p.clock())
+    await p.deliveries.mark_flood_counted(record.delivery_id)
+    if count <= flood_max:
+        return None
+    digest_id = digest_id_for(record.destination, int(window_end))
+    await p.guard.fold(record.destination, window_end, record.delivery_id)
+    await p.deliveries.unpend(record.destination, record.delivery_id)
+    created = await p.deliveries.create(
+        digest_id,
+        story_id="digest",
+        destination=record.destination,
+        rules=(),
+        terms=(),
+        snippet="",
+        now=p.clock(),
+        kind="digest",
+        window_end=window_end,
+    )
+    if created:
+        await p.queue.enqueue_deliver(digest_id, delay=max(0.0, window_end - p.clock()))
+    log.info(
+        "alert folded into the flood digest",
+        extra={
+            "delivery": record.delivery_id,
+            "destination": record.destination,
+            "digest": digest_id,
+        },
+    )
+    return DeliveryOutcome("folded")
+
+
+async def deliver(p: Pipeline, delivery_id: str) -> DeliveryOutcome:
+    record = await p.deliveries.get(delivery_id)
+    if record is None:
+        return DeliveryOutcome("missing")
+    if record.status in ("delivered", "dead", "folded"):
+        return DeliveryOutcome(record.status)
+    dest = p.settings.destinations.get(record.destination)
+    sender = p.routing.senders.get(record.destination)
+    kind = sender.type if sender else (dest.type if dest else "unknown")
+    if sender is None or dest is None:
+        return await _dead(
+            p,
+            record,
+            f"destination {record.destination!r} is no longer configured or has no URL",
+            kind,
+        )
+    disabled = (await p.guard.disabled()).get(record.destination)
+    if disabled:
+        return await _dead(p, record, f"destination disabled: {disabled}", kind)
+
+    folded = await _maybe_fold(p, record)
+    if folded is not None:
+        return folded
+    now = p.clock()
+    rate, burst, _ = dest.limits
+    wait = await p.guard.wait_for_rate(record.destination, rate, burst, now)
+    if wait > 0:
+        return DeliveryOutcome("rate_limited", retry_in=wait)
+    lease = (dest.timeout or p.settings.delivery.timeout) + CLAIM_MARGIN
+    claim = await p.guard.claim(delivery_id, now, lease)
+    if claim is False:
+        return DeliveryOutcome("finished_elsewhere")
+    if claim is not True:
+        return DeliveryOutcome("in_flight_elsewhere", retry_in=max(0.1, float(claim) - now))
+
+    if record.kind == "digest":
+        alert, members = await _digest_for(p, record)
+    else:
+        alert, members = await _alert_for(p, record), []
+    if alert is None:
+        return await _dead(p, record, "the story expired before it could be delivered", kind)
+
+    attempt = record.attempts + 1
     started = time.perf_counter()
     result = await sender.send(alert, now=p.clock())
     p.metrics.delivery_duration.labels(kind).observe(time.perf_counter() - started)
     p.metrics.delivery_attempts.labels(kind).inc()
     now = p.clock()
-    await p.deliveries.record_attempt(delivery_id, None if result.ok else _describe(result), now)
-    outcome = classify(p, result, attempt)
-    p.metrics.deliveries.labels(kind, outcome.outcome).inc()
+    outcome = classify(
+        result,
+        destination_type=kind,
+        attempt=attempt,
+        now=datetime.fromtimestamp(now, tz=UTC),
+        rand=p.rand(),
+        schedule=p.settings.delivery.schedule,
+    )
+    error = None if isinstance(outcome, Delivered) else getattr(outcome, "reason", None)
+    await p.deliveries.record_attempt(delivery_id, error, now)
     extra = {
         "delivery": delivery_id,
-        "story": story.story_id,
+        "story": record.story_id,
         "destination": record.destination,
         "attempt": attempt,
     }
-    if outcome.outcome == "delivered":
-        await p.deliveries.mark_delivered(delivery_id, now)
-        p.metrics.alert_latency.labels(kind).observe(max(0.0, now - story.first_seen))
+    if isinstance(outcome, Delivered):
+        await p.deliveries.mark_delivered(delivery_id, record.destination, now)
+        for member in members:
+            await p.deliveries.mark_delivered(member, record.destination, now)
+        p.metrics.deliveries.labels(kind, "delivered").inc()
+        p.metrics.alert_latency.labels(kind).observe(max(0.0, now - alert.first_seen.timestamp()))
         log.info("alert delivered", extra=extra)
-    elif outcome.outcome == "dead_letter":
-        await p.deliveries.dead_letter(delivery_id, outcome.reason or "", now)
-        await _refresh_dead(p)
-        log.error("alert dead-lettered: %s", outcome.reason, extra=extra)
-    else:
+        return DeliveryOutcome("delivered")
+    if isinstance(outcome, RetryLater):
+        await p.guard.release(delivery_id)
+        p.metrics.deliveries.labels(kind, "retry").inc()
         log.warning(
             "alert delivery failed, retrying in %.1f s: %s",
-            outcome.retry_in,
+            outcome.delay_seconds,
             outcome.reason,
             extra=extra,
         )
-    return outcome
-
-
-def _describe(result: SendResult) -> str:
-    if result.status is None:
-        return result.error or "no answer"
-    return f"HTTP {result.status}: {result.body[:300]}"
-
-
-async def _refresh_dead(p: Pipeline) -> None:
-    p.metrics.dead_letters.set(await p.deliveries.count_dead())
+        return DeliveryOutcome("retry", retry_in=outcome.delay_seconds, reason=outcome.reason)
+    if isinstance(outcome, DisableDestination):
+        await _dead(p, record, outcome.reason, kind)
+        await disable_destination(p, record.destination, kind, outcome.reason)
+        return DeliveryOutcome("disabled", reason=outcome.reason)
+    assert isinstance(outcome, DeadLetter)
+    return await _dead(p, record, outcome.reason, kind)

@@ -10,6 +10,7 @@ import pytest
 from service.core.delivery_policy import (
     DEFAULT_SCHEDULE,
     DEFAULT_STEPS,
+    STANDARD_WEBHOOKS_STEPS,
     DeadLetter,
     Delivered,
     DisableDestination,
@@ -25,7 +26,7 @@ from service.core.delivery_policy import (
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 HALF = 0.5
-NO_JITTER = RetrySchedule(jitter=Jitter.NONE)
+NO_JITTER = RetrySchedule(STANDARD_WEBHOOKS_STEPS, Jitter.NONE)
 
 
 def _http_date(when: datetime) -> str:
@@ -84,11 +85,12 @@ def test_parse_retry_after_with_a_naive_now_takes_it_as_utc() -> None:
 # --- the schedule ------------------------------------------------------------------------
 
 
-def test_default_schedule_is_standard_webhooks_eight_attempts_over_about_a_day() -> None:
-    assert DEFAULT_STEPS == (5, 300, 1800, 7200, 18000, 36000, 36000)
-    assert DEFAULT_SCHEDULE.max_attempts == 8
-    assert 24 * 3600 <= sum(DEFAULT_STEPS) <= 30 * 3600
-    assert DEFAULT_SCHEDULE.jitter is Jitter.EQUAL
+def test_default_schedule_goes_seconds_minutes_hours_with_full_jitter_over_about_a_day() -> None:
+    assert DEFAULT_STEPS[0] < 60 <= DEFAULT_STEPS[1] < 3600 <= DEFAULT_STEPS[4]
+    assert list(DEFAULT_STEPS) == sorted(DEFAULT_STEPS)
+    assert DEFAULT_SCHEDULE.jitter is Jitter.FULL
+    # Full jitter waits half a step on average: the expected horizon is about a day.
+    assert 20 * 3600 <= sum(DEFAULT_STEPS) / 2 <= 30 * 3600
 
 
 @pytest.mark.parametrize(
@@ -113,7 +115,7 @@ def test_default_schedule_is_standard_webhooks_eight_attempts_over_about_a_day()
     ],
 )
 def test_jitter_modes_over_the_third_step(jitter: Jitter, rand: float, expected: float) -> None:
-    delay = RetrySchedule(jitter=jitter).delay(3, rand)
+    delay = RetrySchedule(STANDARD_WEBHOOKS_STEPS, jitter).delay(3, rand)
     assert delay == pytest.approx(expected)
 
 
@@ -139,7 +141,7 @@ def test_malformed_schedules_are_refused(steps: tuple[float, ...], message: str)
 
 def test_schedule_parses_from_config_durations() -> None:
     schedule = RetrySchedule.parse(["5s", "5m", "30m", "2h", "5h", "10h", "10h"], "full")
-    assert schedule == RetrySchedule(DEFAULT_STEPS, Jitter.FULL)
+    assert schedule == RetrySchedule(STANDARD_WEBHOOKS_STEPS, Jitter.FULL)
 
 
 @pytest.mark.parametrize(
@@ -387,9 +389,10 @@ def test_equal_jitter_keeps_every_wait_within_half_a_step_and_a_step(
         attempt=attempt,
         now=NOW,
         rand=rand,
+        schedule=RetrySchedule(STANDARD_WEBHOOKS_STEPS, Jitter.EQUAL),
     )
     assert isinstance(outcome, RetryLater)
-    step = DEFAULT_STEPS[attempt - 1]
+    step = STANDARD_WEBHOOKS_STEPS[attempt - 1]
     assert step / 2 <= outcome.delay_seconds < step
 
 

@@ -15,7 +15,10 @@ rules:
   - {name: ceasefire, query: 'ceasefire OR "cease-fire" OR truce', notify: [ops-slack]}
   - {name: nato, query: NATO, notify: [ops-slack, siem], feeds: [rt]}
 """
-ENV = {"SIEM_URL": "https://siem.example/hook", "SIEM_SECRET": "whsec_c2VjcmV0"}
+ENV = {
+    "SIEM_URL": "https://siem.example/hook",
+    "SIEM_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+}
 
 
 def test_variables_come_from_the_environment_with_defaults() -> None:

@@ -1,30 +1,18 @@
-"""What every sender returns, and the one HTTP POST they share."""
+"""The one HTTP POST every chat and webhook sender shares."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Protocol
 
 import aiohttp
 
 from service.core.alerts import Alert
+from service.core.delivery_policy import SendResult
 
 RESPONSE_BODY_KEPT = 2000
 
-
-@dataclass(frozen=True, slots=True)
-class SendResult:
-    """The receiver's answer; `status` is None when there was none (timeout, refused)."""
-
-    status: int | None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    body: str = ""
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
+__all__ = ["SendResult", "Sender", "post"]
 
 
 class Sender(Protocol):
@@ -40,6 +28,7 @@ async def post(
     headers: Mapping[str, str],
     timeout: float,
 ) -> SendResult:
+    """POST exactly `body`; any answer, or its absence, becomes a SendResult."""
     try:
         async with session.post(
             url,

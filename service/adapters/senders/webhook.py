@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -8,8 +7,9 @@ import aiohttp
 
 from service.adapters.senders.base import SendResult, post
 from service.core.alerts import Alert
+from service.core.formatting.serialise import encode_json
 from service.core.formatting.webhook import webhook_payload
-from service.core.signing import signature_header
+from service.core.signing import webhook_headers
 
 
 class WebhookSender:
@@ -27,13 +27,6 @@ class WebhookSender:
 
     async def send(self, alert: Alert, *, now: float) -> SendResult:
         timestamp = int(now)
-        sent_at = datetime.fromtimestamp(timestamp, tz=UTC)
-        body = json.dumps(webhook_payload(alert, sent_at), ensure_ascii=False).encode()
-        headers = {
-            "webhook-id": alert.delivery_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": signature_header(
-                alert.delivery_id, timestamp, body, self._secrets
-            ),
-        }
+        body = encode_json(webhook_payload(alert, datetime.fromtimestamp(timestamp, tz=UTC)))
+        headers = webhook_headers(alert.delivery_id, timestamp, body, self._secrets)
         return await post(self._session, self._url, body, headers, self._timeout)
