@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     status: int
+    arrived: float = 0.0
 
     @property
     def json(self) -> Any:
@@ -40,7 +42,7 @@ class Receiver:
         self.default = Answer()
         self.base_url = ""
         self._runner: web.AppRunner | None = None
-        self._arrived = asyncio.Condition()
+        self._changed = asyncio.Condition()
 
     def url(self, path: str = "hook") -> str:
         return f"{self.base_url}/{path}"
@@ -56,17 +58,20 @@ class Receiver:
             got = self.accepted() if accepted else self.received
             return len(got) >= count
 
-        async with self._arrived:
-            await asyncio.wait_for(self._arrived.wait_for(enough), timeout)
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(enough), timeout)
 
     async def _handle(self, request: web.Request) -> web.Response:
+        arrived = time.monotonic()
         body = await request.read()
         answer = self.script.popleft() if self.script else self.default
         if answer.hang:
             await asyncio.sleep(3600)
-        async with self._arrived:
-            self.received.append(Received(request.path, dict(request.headers), body, answer.status))
-            self._arrived.notify_all()
+        async with self._changed:
+            self.received.append(
+                Received(request.path, dict(request.headers), body, answer.status, arrived)
+            )
+            self._changed.notify_all()
         return web.Response(status=answer.status, text=answer.body, headers=answer.headers)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
