@@ -14,8 +14,11 @@ from pathlib import Path
 
 from service.adapters.embedded_redis import EmbeddedRedis, EmbeddedRedisError, default_data_dir
 from service.log_setup import setup_logging
+from service.pipeline.delivering import replay_dead_letters
+from service.rules_cli import rules_test_command
 from service.runtime import Roles, Service, serve
 from service.settings import ConfigError, Settings, load_settings
+from service.wiring import build_pipeline
 
 log = logging.getLogger("feedwatch")
 
@@ -132,8 +135,6 @@ def _parse_since(value: str | None) -> float | None:
 
 
 async def _deliveries(args: argparse.Namespace, settings: Settings, url: str) -> int:
-    from service.adapters.job_queue import ArqJobQueue
-    from service.wiring import build_pipeline
 
     pipeline, resources = build_pipeline(settings, url)
     try:
@@ -149,17 +150,12 @@ async def _deliveries(args: argparse.Namespace, settings: Settings, url: str) ->
                 )
             print(f"{len(records)} dead letter(s)")
             return 0
-        queue = ArqJobQueue(resources.redis)
-        stamp = str(int(time.time()))
-        for destination in sorted(
-            {r.destination for r in records} | set([args.destination] if args.destination else [])
-        ):
-            if await pipeline.guard.enable(destination):
-                print(f"destination {destination} re-enabled")
-        for r in records:
-            if await pipeline.deliveries.revive(r, time.time()):
-                await queue.enqueue_deliver(r.delivery_id, replay=stamp)
-        print(f"replayed {len(records)} dead letter(s)")
+        result = await replay_dead_letters(
+            pipeline, destination=args.destination, since=_parse_since(args.since)
+        )
+        for name in result.re_enabled:
+            print(f"destination {name} re-enabled")
+        print(f"replayed {result.replayed} dead letter(s)")
         return 0
     finally:
         await resources.close()
@@ -177,7 +173,6 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace, rest: Sequence[str]) -> int:
-    from service.rules_cli import rules_test_command
 
     return rules_test_command(list(rest))
 

@@ -21,7 +21,9 @@ class JobQueue(Protocol):
 
     async def enqueue_process(self, job_key: str, entry: dict[str, object]) -> None: ...
 
-    async def enqueue_deliver(self, delivery_id: str, *, delay: float = 0.0) -> None: ...
+    async def enqueue_deliver(
+        self, delivery_id: str, *, delay: float = 0.0, replay: str = ""
+    ) -> None: ...
 
 
 @dataclass(slots=True)

@@ -235,3 +235,28 @@ async def deliver(p: Pipeline, delivery_id: str) -> DeliveryOutcome:
         return DeliveryOutcome("disabled", reason=outcome.reason)
     assert isinstance(outcome, DeadLetter)
     return await _dead(p, record, outcome.reason, kind)
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    replayed: int
+    re_enabled: tuple[str, ...]
+
+
+async def replay_dead_letters(
+    p: Pipeline, *, destination: str | None = None, since: float | None = None
+) -> Replay:
+    """Send dead letters again (same delivery ids), re-enabling their destinations."""
+    records = await p.deliveries.dead_letters(since)
+    if destination:
+        records = [r for r in records if r.destination == destination]
+    targets = {r.destination for r in records} | ({destination} if destination else set())
+    re_enabled = tuple([d for d in sorted(targets) if await p.guard.enable(d)])
+    stamp = str(int(p.clock()))
+    replayed = 0
+    for record in records:
+        if await p.deliveries.revive(record, p.clock()):
+            await p.queue.enqueue_deliver(record.delivery_id, replay=stamp)
+            replayed += 1
+    p.metrics.dead_letters.set(await p.deliveries.count_dead())
+    return Replay(replayed, re_enabled)

@@ -10,7 +10,7 @@ from arq.connections import ArqRedis
 from demo.receiver import Answer, Receiver
 from service.core.alerts import delivery_id_for
 from service.pipeline.context import Pipeline
-from service.pipeline.delivering import deliver
+from service.pipeline.delivering import deliver, replay_dead_letters
 from service.settings import Settings
 from tests.integration.conftest import WHSEC, PipelineFactory, drain, make_settings
 from workers.settings import make_worker
@@ -169,9 +169,9 @@ async def test_dead_letters_replay_re_enables_and_delivers_with_the_same_id(
     async with pipeline_for(hook_settings(receiver)) as p:
         delivery_id = await queue_alert(p, "st_replay")
         await drain(p, arq_redis)
-        [record] = await p.deliveries.dead_letters()
-        assert await p.deliveries.revive(record, p.clock())
-        await p.queue.enqueue_deliver(delivery_id, replay="1")
+        assert len(await p.deliveries.dead_letters()) == 1
+        replay = await replay_dead_letters(p, destination="hook")
+        assert replay.replayed == 1
         await drain(p, arq_redis)
         final = await p.deliveries.get(delivery_id)
     assert final is not None
