@@ -38,6 +38,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.received: list[Received] = []
+        self.arrivals = 0  # every request, including ones still unanswered
         self.script: deque[Answer] = deque()
         self.default = Answer()
         self.base_url = ""
@@ -61,8 +62,16 @@ class Receiver:
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(enough), timeout)
 
+    async def wait_for_arrivals(self, count: int, timeout: float = 10) -> None:
+        """Wait until `count` requests have arrived, answered or not."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: self.arrivals >= count), timeout)
+
     async def _handle(self, request: web.Request) -> web.Response:
         arrived = time.monotonic()
+        async with self._changed:
+            self.arrivals += 1
+            self._changed.notify_all()
         body = await request.read()
         answer = self.script.popleft() if self.script else self.default
         if answer.hang:

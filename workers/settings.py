@@ -28,7 +28,7 @@ def functions_for(queue: str, pipeline: Pipeline) -> list[Function]:
         [settings.delivery.timeout]
         + [d.timeout for d in settings.destinations.values() if d.timeout is not None]
     )
-    timeout = slowest + 10
+    timeout = slowest + 5
     # The job re-runs for every retry step and every rate-limit wait; the delivery
     # record, not arq's try count, decides when to give up, so arq must never.
     return [
