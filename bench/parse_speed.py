@@ -1,0 +1,229 @@
+"""How long parsing a changed 50-item feed takes: parse_feed vs plain feedparser.
+
+Generates a realistic RSS 2.0 feed (content:encoded, dc:creator, categories) and an
+Atom 1.0 feed (html summary and content), each with 50 items of news-article HTML
+of a few kilobytes, and times both parsers on the same bytes in the same process.
+
+Run: .venv/bin/python bench/parse_speed.py
+The last line is one JSON object: parse_ms_median (ours, the larger of RSS/Atom)
+and feedparser_ms_median (the same feed).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from email.utils import formatdate
+from html import escape
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import feedparser
+
+from service.adapters.feed_parser import parse_feed
+
+WORDS = [
+    "the",
+    "ceasefire",
+    "talks",
+    "resumed",
+    "on",
+    "monday",
+    "as",
+    "negotiators",
+    "from",
+    "both",
+    "sides",
+    "met",
+    "in",
+    "geneva",
+    "officials",
+    "said",
+    "that",
+    "the",
+    "proposal",
+    "would",
+    "include",
+    "a",
+    "phased",
+    "withdrawal",
+    "of",
+    "troops",
+    "humanitarian",
+    "corridors",
+    "and",
+    "an",
+    "exchange",
+    "of",
+    "prisoners",
+    "analysts",
+    "warned",
+    "that",
+    "previous",
+    "agreements",
+    "had",
+    "collapsed",
+    "within",
+    "days",
+    "while",
+    "markets",
+    "reacted",
+    "calmly",
+    "to",
+    "the",
+    "news",
+    "the",
+    "minister's",
+    "spokesperson",
+    "declined",
+    "to",
+    "comment",
+    "further",
+]
+
+
+def _sentence(rng: random.Random, n: int) -> str:
+    words = [rng.choice(WORDS) for _ in range(n)]
+    return " ".join(words).capitalize() + "."
+
+
+def _article_html(rng: random.Random, i: int) -> str:
+    parts = [
+        f'<p><img src="https://cdn.example-news.com/images/2026/11/{i}.jpg" '
+        f'alt="Photo {i}" width="640" height="360" /></p>'
+    ]
+    for p in range(2):
+        text = " ".join(_sentence(rng, rng.randint(10, 16)) for _ in range(2))
+        if p == 1:
+            text += (
+                f' <a href="https://www.example-news.com/world/related-{i}-{p}">'
+                "Read more about the talks</a>."
+            )
+        if p == 0:
+            text = f"<strong>{_sentence(rng, 6)}</strong> {text} <em>Analysis</em> &#8212; ok"
+        parts.append(f"<p>{text}</p>")
+    parts.append("<blockquote><p>“We are close,” one diplomat said.</p></blockquote>")
+    return "\n".join(parts)
+
+
+def make_rss(n: int = 50, seed: int = 1) -> bytes:
+    rng = random.Random(seed)
+    items = []
+    for i in range(n):
+        title = escape(_sentence(rng, 9)[:-1] + " – live updates", quote=False)
+        link = f"https://www.example-news.com/world/2026/11/25/story-{seed}-{i}"
+        html = _article_html(rng, i)
+        summary = escape(f"<p>{_sentence(rng, 25)}</p>", quote=False)
+        items.append(
+            f"""  <item>
+    <title>{title}</title>
+    <link>{link}</link>
+    <guid isPermaLink="false">urn:example-news:{seed}:{i}</guid>
+    <pubDate>{formatdate(1_790_000_000 - i * 1800, usegmt=True)}</pubDate>
+    <dc:creator>Jane Reporter</dc:creator>
+    <category>World</category>
+    <category>Diplomacy</category>
+    <description>{summary}</description>
+    <content:encoded><![CDATA[{html}]]></content:encoded>
+  </item>"""
+        )
+    doc = f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+     xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom">
+<channel>
+  <title>Example News – World</title>
+  <link>https://www.example-news.com/world</link>
+  <atom:link href="https://www.example-news.com/world/rss" rel="self" type="application/rss+xml" />
+  <description>World news from Example News</description>
+  <language>en-gb</language>
+  <ttl>15</ttl>
+{chr(10).join(items)}
+</channel>
+</rss>
+"""
+    return doc.encode()
+
+
+def make_atom(n: int = 50, seed: int = 2) -> bytes:
+    rng = random.Random(seed)
+    entries = []
+    for i in range(n):
+        title = escape(_sentence(rng, 9)[:-1] + " – analysis", quote=False)
+        link = f"https://www.example-news.com/world/2026/11/25/atom-{seed}-{i}"
+        html = escape(_article_html(rng, i), quote=False)
+        summary = escape(f"<p>{_sentence(rng, 30)}</p>", quote=False)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1_790_000_000 - i * 1800))
+        entries.append(
+            f"""  <entry>
+    <title type="html">{title}</title>
+    <link rel="alternate" type="text/html" href="{link}"/>
+    <id>tag:example-news.com,2026:{seed}:{i}</id>
+    <published>{stamp}</published>
+    <updated>{stamp}</updated>
+    <author><name>Jane Reporter</name></author>
+    <category term="World"/>
+    <summary type="html">{summary}</summary>
+    <content type="html">{html}</content>
+  </entry>"""
+        )
+    doc = f"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">
+  <title>Example News – Analysis</title>
+  <link rel="alternate" type="text/html" href="https://www.example-news.com/analysis"/>
+  <link rel="self" href="https://www.example-news.com/analysis/atom"/>
+  <id>tag:example-news.com,2026:analysis</id>
+  <updated>2026-11-25T00:00:00Z</updated>
+{chr(10).join(entries)}
+</feed>
+"""
+    return doc.encode()
+
+
+def median_ms(fn: Callable[[], object], rounds: int) -> float:
+    fn()
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    results: dict[str, tuple[float, float]] = {}
+    for name, body, ctype in (
+        ("rss", make_rss(), "application/rss+xml; charset=utf-8"),
+        ("atom", make_atom(), "application/atom+xml"),
+    ):
+        ours = median_ms(lambda b=body, c=ctype: parse_feed(b, "bench", c), 200)
+        plain = median_ms(
+            lambda b=body, c=ctype: feedparser.parse(
+                b, response_headers={"content-type": c}, sanitize_html=False
+            ),
+            30,
+        )
+        results[name] = (ours, plain)
+        print(
+            f"{name:5} {len(body) / 1024:6.1f} KiB  parse_feed {ours:7.3f} ms  "
+            f"feedparser {plain:7.3f} ms  ratio {plain / ours:5.1f}x"
+        )
+    worst = max(results, key=lambda k: results[k][0])
+    print(
+        json.dumps(
+            {
+                "parse_ms_median": round(results[worst][0], 4),
+                "feedparser_ms_median": round(results[worst][1], 4),
+                "feed": worst,
+                "speedup": round(results[worst][1] / results[worst][0], 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
