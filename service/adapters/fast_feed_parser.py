@@ -25,7 +25,7 @@ import calendar
 import contextlib
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from feedparser.datetimes import _parse_date
@@ -180,8 +180,11 @@ def _finish(text: str) -> str:
 
 
 def _uri(text: str) -> str:
-    """feedparser's resolve_uri with no base: only the slash fixer applies."""
-    return _URIFIXER.sub(r"\1\3", text) if "://" in text else text
+    """feedparser's resolve_uri with no base: only its fixer of `scheme:///` applies."""
+    at = text.find("://")
+    if at > 0 and text[at + 3 : at + 4] == "/":
+        return _URIFIXER.sub(r"\1\3", text)
+    return text
 
 
 # ---- HTML rewrite, token by token
@@ -351,18 +354,16 @@ def parse_date(value: str) -> datetime | None:
         if m:
             year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
             zone = m.group(7)
-    if m and 1 <= day <= 31:
+    if m and 1 <= day <= 31 and year >= 1900:
         hour, minute, second = int(m.group(4)), int(m.group(5)), int(m.group(6))
-        if year >= 1900 and hour < 24 and minute < 60 and second < 60 and abs(
-            _offset(zone)
-        ) < 86400:
+        offset = _offset(zone)
+        if hour < 24 and minute < 60 and second < 60 and abs(offset) < 86400:
             try:
-                local = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+                moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
             except ValueError:
                 pass
             else:
-                stamp = int(local.timestamp()) - _offset(zone)
-                return datetime.fromtimestamp(stamp, tz=UTC)
+                return moment - timedelta(seconds=offset) if offset else moment
     struct = _parse_date(value)
     if not struct:
         return None
@@ -399,8 +400,17 @@ def _rss_text(el: Any, htmlish: bool) -> str:
 _ATOM_TYPES = {"text": False, "text/plain": False, "html": True, "text/html": True}
 
 
+_ATOM_TEXT_ATTRS = frozenset({XML_LANG, "type"})
+_ATOM_LINK_ATTRS = frozenset({"href", "rel", "type", "title", "hreflang", "length"})
+_ATOM_CATEGORY_ATTRS = frozenset({"term", "scheme", "label"})
+_ATOM_NAME = _q(ATOM, "name")
+_ATOM_EMAIL = _q(ATOM, "email")
+_ATOM_PREFIX = len(ATOM) + 2
+
+
 def _atom_text(el: Any) -> str:
-    _plain_attrs(el, frozenset({XML_LANG, "type"}))
+    if el.attrib:
+        _plain_attrs(el, _ATOM_TEXT_ATTRS)
     kind = el.get("type", "text").lower()
     if kind not in _ATOM_TYPES:
         raise Declined(f"atom {el.tag} of type {kind!r}")
@@ -545,8 +555,6 @@ def _rss_item(item: Any, feed_id: str, allowed: frozenset[str], rss1: bool) -> E
                 f.tags.append((term, domain, None))
             else:
                 f.add_tag((term, None, None))
-    if f.guid is None and f.link is None:
-        raise Declined("entry without guid or link")
     return f.entry(feed_id)
 
 
@@ -556,11 +564,11 @@ def _atom_person(el: Any) -> str:
     for child in _check_children(el, _PERSON):
         _plain_attrs(child)
         value = _finish(_text(child))
-        if child.tag == _q(ATOM, "name"):
+        if child.tag == _ATOM_NAME:
             if name is not None:
                 raise Declined("several names")
             name = value
-        elif child.tag == _q(ATOM, "email"):
+        elif child.tag == _ATOM_EMAIL:
             if email is not None:
                 raise Declined("several emails")
             email = value
@@ -574,11 +582,11 @@ def _atom_entry(entry: Any, feed_id: str) -> Entry:
     f = _Fields()
     alternate: str | None = None
     for child in _check_children(entry, _ATOM_ENTRY):
-        local = child.tag[len(ATOM) + 2 :]
+        local = child.tag[_ATOM_PREFIX:]
         if local == "title":
             f.title = _atom_text(child)
         elif local == "link":
-            _plain_attrs(child, frozenset({"href", "rel", "type", "title", "hreflang", "length"}))
+            _plain_attrs(child, _ATOM_LINK_ATTRS)
             if len(child) or (child.text or "").strip():
                 raise Declined("link with content")
             href = child.get("href")
@@ -614,7 +622,7 @@ def _atom_entry(entry: Any, feed_id: str) -> Entry:
             _plain_attrs(child)
             f.updated = parse_date(_finish(_text(child)))
         elif local == "category":
-            _plain_attrs(child, frozenset({"term", "scheme", "label"}))
+            _plain_attrs(child, _ATOM_CATEGORY_ATTRS)
             if len(child) or (child.text or "").strip():
                 raise Declined("category with content")
             f.add_tag((child.get("term"), child.get("scheme"), child.get("label")))
@@ -622,8 +630,6 @@ def _atom_entry(entry: Any, feed_id: str) -> Entry:
             _atom_text(child)
     if alternate is not None:
         f.link = alternate
-    if f.guid is None and f.link is None:
-        raise Declined("entry without id or link")
     return f.entry(feed_id)
 
 
@@ -652,7 +658,7 @@ def parse_fast(
 
 
 def _parse_rss2(root: Any, feed_id: str) -> tuple[str, list[Entry], int | None]:
-    if root.get("version") != "2.0":
+    if root.get("version") not in (None, "2.0", "0.91", "0.92", "0.93", "0.94"):
         raise Declined(f"rss version {root.get('version')!r}")
     _plain_attrs(root, frozenset({"version"}))
     channels = list(root)
@@ -722,7 +728,7 @@ def _parse_atom(root: Any, feed_id: str) -> tuple[str, list[Entry], int | None]:
         tag = child.tag
         if not isinstance(tag, str) or tag not in _ATOM_FEED:
             raise Declined(f"element {tag!r} in feed")
-        local = tag[len(ATOM) + 2 :]
+        local = tag[_ATOM_PREFIX:]
         if local == "entry":
             entries.append(_atom_entry(child, feed_id))
         elif local == "title":

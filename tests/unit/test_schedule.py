@@ -135,7 +135,7 @@ def test_feeds_added_together_get_different_due_times() -> None:
             None,
             2 * HOUR,
         ),
-        ("expires in the past is no hint", {"Expires": "Thu, 01 Jan 1970 00:00:00 GMT"}, None, None),
+        ("expired expires is no hint", {"Expires": "Thu, 01 Jan 1970 00:00:00 GMT"}, None, None),
         ("expires 0 is no hint", {"Expires": "0"}, None, None),
         (
             "max-age overrides expires",
