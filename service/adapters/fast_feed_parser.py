@@ -341,8 +341,27 @@ def _offset(zone: str) -> int:
     return sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
 
 
+_DATES: dict[str, datetime | None] = {}
+
+
 def parse_date(value: str) -> datetime | None:
-    """A feed date as feedparser's `_parse_date` reads it, as an aware UTC datetime."""
+    """A feed date as feedparser's `_parse_date` reads it, as an aware UTC datetime.
+
+    Remembered: Atom repeats published in updated, and a changed feed repeats the
+    dates of all the entries it still carries.
+    """
+    try:
+        return _DATES[value]
+    except KeyError:
+        pass
+    moment = _parse_date_uncached(value)
+    if len(_DATES) >= 8192:
+        _DATES.clear()
+    _DATES[value] = moment
+    return moment
+
+
+def _parse_date_uncached(value: str) -> datetime | None:
     if not value:
         return None
     m = _RFC822.fullmatch(value)
@@ -406,18 +425,23 @@ _ATOM_CATEGORY_ATTRS = frozenset({"term", "scheme", "label"})
 _ATOM_NAME = _q(ATOM, "name")
 _ATOM_EMAIL = _q(ATOM, "email")
 _ATOM_PREFIX = len(ATOM) + 2
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 
 def _atom_text(el: Any) -> str:
+    kind = "text"
     if el.attrib:
         _plain_attrs(el, _ATOM_TEXT_ATTRS)
-    kind = el.get("type", "text").lower()
-    if kind not in _ATOM_TYPES:
+        kind = el.get("type", "text").lower()
+    html = _ATOM_TYPES.get(kind)
+    if html is None:
         raise Declined(f"atom {el.tag} of type {kind!r}")
-    value = _text(el)
-    if _ATOM_TYPES[kind]:
+    if len(el):
+        raise Declined(f"markup inside <{el.tag}>")
+    value = (el.text or "").strip()
+    if html:
         value = feedparser_html(value)
-    return _finish(value)
+    return value if value.isascii() else _finish(value)
 
 
 def _check_children(el: Any, allowed: frozenset[str]) -> list[Any]:
@@ -542,9 +566,9 @@ def _rss_item(item: Any, feed_id: str, allowed: frozenset[str], rss1: bool) -> E
         elif kind == _AUTHOR:
             f.author = _finish(value)
         elif kind == _PUBLISHED:
-            f.published = parse_date(_finish(value))
+            f.published = parse_date(value if value.isascii() else _finish(value))
         elif kind == _UPDATED:
-            f.updated = parse_date(_finish(value))
+            f.updated = parse_date(value if value.isascii() else _finish(value))
         else:
             term = _finish(value)
             if not term:
@@ -577,12 +601,23 @@ def _atom_person(el: Any) -> str:
     return f"{name} ({email})" if email else name
 
 
+_ATOM_REPEATABLE = frozenset({"link", "category", "contributor"})
+
+
 def _atom_entry(entry: Any, feed_id: str) -> Entry:
-    _plain_attrs(entry)
+    if entry.attrib:
+        _plain_attrs(entry)
     f = _Fields()
     alternate: str | None = None
-    for child in _check_children(entry, _ATOM_ENTRY):
-        local = child.tag[_ATOM_PREFIX:]
+    seen: set[str] = set()
+    for child in entry:
+        tag = child.tag
+        if tag not in _ATOM_ENTRY:
+            raise Declined(f"element {tag!r} in <{entry.tag}>")
+        local = tag[_ATOM_PREFIX:]
+        if local in seen and local not in _ATOM_REPEATABLE:
+            raise Declined(f"repeated {tag} in <{entry.tag}>")
+        seen.add(local)
         if local == "title":
             f.title = _atom_text(child)
         elif local == "link":
@@ -593,14 +628,16 @@ def _atom_entry(entry: Any, feed_id: str) -> Entry:
             if href is None:
                 raise Declined("link without href")
             rel = child.get("rel", "alternate")
-            if rel != rel.lower() or child.get("type", "").lower() != child.get("type", ""):
+            kind = child.get("type")
+            if rel != rel.lower() or (kind is not None and kind != kind.lower()):
                 raise Declined("link rel or type in upper case")
-            kind = child.get("type", "application/atom+xml" if rel == "self" else "text/html")
-            kind = _FeedParserMixin.map_content_type(kind)
-            if rel == "alternate" and kind in ("text/html", "application/xhtml+xml"):
+            if kind is None:
+                kind = "application/atom+xml" if rel == "self" else "text/html"
+            if rel == "alternate" and _FeedParserMixin.map_content_type(kind) in _HTML_TYPES:
                 alternate = _uri(href)
         elif local == "id":
-            _plain_attrs(child)
+            if child.attrib:
+                _plain_attrs(child)
             value = _text(child)
             f.guid = _finish(_uri(value) if value else value)
             f.guid_is_link = True
@@ -615,18 +652,21 @@ def _atom_entry(entry: Any, feed_id: str) -> Entry:
         elif local == "contributor":
             for person in _check_children(child, _PERSON):
                 _text(person)
-        elif local == "published":
-            _plain_attrs(child)
-            f.published = parse_date(_finish(_text(child)))
-        elif local == "updated":
-            _plain_attrs(child)
-            f.updated = parse_date(_finish(_text(child)))
+        elif local == "published" or local == "updated":
+            if len(child):
+                raise Declined(f"markup inside <{tag}>")
+            value = (child.text or "").strip()
+            moment = parse_date(value if value.isascii() else _finish(value))
+            if local == "published":
+                f.published = moment
+            else:
+                f.updated = moment
         elif local == "category":
             _plain_attrs(child, _ATOM_CATEGORY_ATTRS)
             if len(child) or (child.text or "").strip():
                 raise Declined("category with content")
             f.add_tag((child.get("term"), child.get("scheme"), child.get("label")))
-        elif local == "rights":
+        else:
             _atom_text(child)
     if alternate is not None:
         f.link = alternate
