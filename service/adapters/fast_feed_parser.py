@@ -24,6 +24,7 @@ from __future__ import annotations
 import calendar
 import contextlib
 import re
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -210,12 +211,24 @@ class _Unusual(Exception):
 
 
 class _Rewriter:
-    """Runs single tokens through feedparser's own resolver, with a bounded cache."""
+    """Runs single tokens through feedparser's own resolver, with bounded caches.
+
+    The resolver collects output in its `pieces`, so each thread gets its own;
+    the caches (plain dicts) are shared.
+    """
 
     def __init__(self) -> None:
-        self.resolver: Any = RelativeURIResolver("", None, "text/html")
+        self.local = threading.local()
         self.cache: dict[str, str] = {}
         self.tags: dict[str, str] = {}
+
+    @property
+    def resolver(self) -> Any:
+        try:
+            return self.local.resolver
+        except AttributeError:
+            self.local.resolver = RelativeURIResolver("", None, "text/html")
+            return self.local.resolver
 
     def token(self, match: re.Match[str]) -> str:
         return self.token_text(match.group(0))

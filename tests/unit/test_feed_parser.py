@@ -174,3 +174,17 @@ def test_dates_match_feedparser(value: str) -> None:
     struct = _parse_date(value)
     expected = datetime.fromtimestamp(calendar.timegm(struct), tz=UTC) if struct else None
     assert parse_date(value) == expected
+
+
+def test_parsing_in_several_threads_gives_the_same_entries() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from service.adapters.fast_feed_parser import _REWRITER
+
+    bodies = [fixture(p.name) for p in sorted(FEEDS.glob("fast-*.xml"))] * 30
+    expected = [parse_with_feedparser(b, "f1") for b in bodies]
+    _REWRITER.tags.clear()
+    _REWRITER.cache.clear()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda b: parse_feed(b, "f1"), bodies))
+    assert got == expected
