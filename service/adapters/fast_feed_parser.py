@@ -264,20 +264,52 @@ class _Rewriter:
         elif m := _END.fullmatch(token):
             resolver.unknown_endtag(m.group(1).lower())
         elif m := _START.fullmatch(token):
-            attrs: list[tuple[str, str]] = []
-            for am in _ATTR.finditer(m.group(2)):
-                name, value = am.group(1), am.group(2)
-                if value is None:
-                    value = name
-                else:
-                    if value[:1] in ("'", '"'):
-                        value = value[1:-1]
-                    value = _ENTITY_OR_CHARREF.sub(resolver._convert_ref, value)
-                attrs.append((name.lower(), value))
-            resolver.unknown_starttag(m.group(1).lower(), attrs)
+            return _start_tag(m.group(1).lower(), m.group(2), resolver)
         else:
             raise _Unusual(token)
         return "".join(resolver.pieces)
+
+
+_RELATIVE_URI_ATTRS = RelativeURIResolver.relative_uris
+_BARE_AMPERSAND = RelativeURIResolver.bare_ampersand
+
+
+def _start_tag(tag: str, attr_text: str, resolver: Any) -> str:
+    """feedparser's start tag rewrite, written out: the same steps as
+    `RelativeURIResolver.unknown_starttag` with no base URI (dedupe by name, lower
+    `rel`/`type` values, sort, strip URI attributes, escape, void elements `/>`),
+    without its per-attribute regular expressions when a value needs none."""
+    attrs: dict[str, str] = {}
+    # findall: value "" only when there is no "=" (a quoted empty value keeps its quotes)
+    for name, value in _ATTR.findall(attr_text):
+        if not value:
+            value = name
+        else:
+            if value[:1] in ("'", '"'):
+                value = value[1:-1]
+            if "&" in value:
+                value = _ENTITY_OR_CHARREF.sub(resolver._convert_ref, value)
+        attrs[name.lower()] = value
+    uri_keys = _URI_KEYS.get(tag, _NO_KEYS)
+    out = "<" + tag
+    for key in sorted(attrs):
+        value = attrs[key]
+        if key == "rel" or key == "type":
+            value = value.lower() or value
+        elif key in uri_keys:
+            value = value.strip() or value
+        if _SPECIAL.search(value):
+            value = value.replace(">", "&gt;").replace("<", "&lt;").replace('"', "&quot;")
+            value = _BARE_AMPERSAND.sub("&amp;", value)
+        out += f' {key}="{value}"'
+    return out + " />" if tag in _VOID else out + ">"
+
+
+_URI_KEYS: dict[str, frozenset[str]] = {}
+for _tag, _key in _RELATIVE_URI_ATTRS:
+    _URI_KEYS[_tag] = _URI_KEYS.get(_tag, frozenset()) | {_key}
+_NO_KEYS: frozenset[str] = frozenset()
+_SPECIAL = re.compile('[&<>"]')
 
 
 _REWRITER = _Rewriter()
