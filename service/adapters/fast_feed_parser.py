@@ -235,7 +235,16 @@ class _Rewriter:
 
     def tag(self, inner: str) -> str:
         """The rewrite of `<inner>`, cached under `inner`."""
-        out = self._compute("<" + inner + ">")
+        m = _CANONICAL_ONE_ATTR.fullmatch(inner)
+        if (
+            m
+            and m.group(1) not in _VOID
+            and m.group(2) not in ("rel", "type")
+            and not (_EDGE_SPACE.search(inner) and m.group(2) in _URI_KEYS.get(m.group(1), ()))
+        ):
+            out = "<" + inner + ">"  # `<a href="...">` is already in feedparser's form
+        else:
+            out = self._compute("<" + inner + ">")
         if len(self.tags) > 20_000:
             self.tags.clear()
         self.tags[inner] = out
@@ -310,6 +319,7 @@ for _tag, _key in _RELATIVE_URI_ATTRS:
     _URI_KEYS[_tag] = _URI_KEYS.get(_tag, frozenset()) | {_key}
 _NO_KEYS: frozenset[str] = frozenset()
 _SPECIAL = re.compile('[&<>"]')
+_EDGE_SPACE = re.compile(r'="\s|\s"$')
 
 
 _REWRITER = _Rewriter()
@@ -318,13 +328,17 @@ _REWRITER = _Rewriter()
 _REF = re.compile(r"&[^&<>;\s]*;?")
 
 
+_SPACE_OR_GT = re.compile(r"[\s>]")
+_CANONICAL_ONE_ATTR = re.compile(r'([a-z][a-z0-9]*) ([a-z][a-z0-9-]*)="[^"&<>]*"')
+
+
 def _needs_shorttag_pass(text: str) -> bool:
     """Whether feedparser's `<tag/>` rewrite would touch `text` (it skips tags with attributes)."""
     at = text.find("/>")
     while at >= 0:
         open_at = text.rfind("<", 0, at)
         inner = text[open_at + 1 : at].rstrip()
-        if open_at >= 0 and inner and not any(c.isspace() or c == ">" for c in inner):
+        if open_at >= 0 and inner and not _SPACE_OR_GT.search(inner):
             return True
         at = text.find("/>", at + 2)
     return False

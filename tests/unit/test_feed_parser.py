@@ -126,6 +126,8 @@ TRICKY_HTML = [
     "<input disabled>",
     "unclosed <p",
     "<script>if (a<b) x()</script>",
+    '<a href=" spaced ">x</a><span title=" kept ">y</span><p class="">',
+    '<a href="https://example.com/a b">ok</a><a rel="Tag">t</a><img src="x">',
 ]
 
 
