@@ -22,7 +22,6 @@ feedparser's own function, so the output is the same string either way.
 from __future__ import annotations
 
 import calendar
-import contextlib
 import re
 import threading
 from collections.abc import Callable
@@ -173,10 +172,14 @@ def _has_c1_control(text: str) -> bool:
 
 def _finish(text: str) -> str:
     """feedparser's last steps for every field: undo double UTF-8, map cp1252 controls."""
-    if text.isascii():
-        return text
-    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+    return text if text.isascii() else _finish_non_ascii(text)
+
+
+def _finish_non_ascii(text: str) -> str:
+    try:  # noqa: SIM105  (contextlib.suppress costs more than the rest)
         text = text.encode("iso-8859-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        pass
     return text.translate(_CP1252) if _has_c1_control(text) else text
 
 
@@ -581,8 +584,12 @@ _RSS_KIND = {
 }  # fmt: skip
 
 
+_ATTRS_BY_KIND = {_GUID: _GUID_ATTRS, _CATEGORY: _CATEGORY_ATTRS}
+
+
 def _rss_item(item: Any, feed_id: str, allowed: frozenset[str], rss1: bool) -> Entry:
-    _plain_attrs(item, _ABOUT_ATTRS if rss1 else _NO_ATTRS)
+    if item.keys():
+        _plain_attrs(item, _ABOUT_ATTRS if rss1 else _NO_ATTRS)
     f = _Fields()
     if rss1:
         f.guid = item.get(_RDF_ABOUT)
@@ -595,49 +602,52 @@ def _rss_item(item: Any, feed_id: str, allowed: frozenset[str], rss1: bool) -> E
         if kind in seen and kind != _CATEGORY and kind != _IGNORED:
             raise Declined(f"repeated {tag} in <{item.tag}>")
         seen.add(kind)
-        if kind == _IGNORED:
-            if len(child):
-                raise Declined(f"markup inside <{tag}>")
-            continue
-        if kind == _GUID:
-            _plain_attrs(child, _GUID_ATTRS)
-        elif kind == _CATEGORY:
-            _plain_attrs(child, _CATEGORY_ATTRS)
-        elif child.attrib:
-            _plain_attrs(child)
         if len(child):
             raise Declined(f"markup inside <{tag}>")
+        if kind == _IGNORED:
+            continue
+        keys = child.keys()
+        if keys:
+            allowed_attrs = _ATTRS_BY_KIND.get(kind, _TEXT_ATTRS)
+            for key in keys:
+                if key not in allowed_attrs:
+                    raise Declined(f"attribute {key} on <{tag}>")
         value = (child.text or "").strip()
+        # feedparser decides on HTML and rewrites it before its last text repairs.
         if kind == _TITLE:
-            if _looks_like_html(value):
+            if ("<" in value or "&" in value) and _looks_like_html(value):
                 value = feedparser_html(value)
             f.title = _finish(value)
-        elif kind == _SUMMARY:
+            continue
+        if kind == _SUMMARY:
             f.summary = _finish(feedparser_html(value))
-        elif kind == _CONTENT:
+            continue
+        if kind == _CONTENT:
             f.content = _finish(feedparser_html(value))
-        elif kind == _LINK:
-            link = _finish(_uri(value)).replace("&amp;", "&")
+            continue
+        if not value.isascii():
+            value = _finish_non_ascii(value)
+        if kind == _LINK:
+            link = _uri(value).replace("&amp;", "&")
             f.link = _LINK_REF.sub(r"&\g<1>", link) if "&" in link else link
         elif kind == _GUID:
             f.guid_is_link = child.get("isPermaLink", "true") == "true"
-            f.guid = _finish(_uri(value) if f.guid_is_link and value else value)
+            f.guid = _uri(value) if f.guid_is_link and value else value
         elif kind == _AUTHOR:
-            f.author = _finish(value)
+            f.author = value
         elif kind == _PUBLISHED:
-            f.published = parse_date(value if value.isascii() else _finish(value))
+            f.published = parse_date(value)
         elif kind == _UPDATED:
-            f.updated = parse_date(value if value.isascii() else _finish(value))
+            f.updated = parse_date(value)
         else:
-            term = _finish(value)
-            if not term:
+            if not value:
                 raise Declined("empty category")
             domain = child.get("domain")
             if domain:
                 # feedparser files a tag for the domain first (so never merged), then names it.
-                f.tags.append((term, domain, None))
+                f.tags.append((value, domain, None))
             else:
-                f.add_tag((term, None, None))
+                f.add_tag((value, None, None))
     return f.entry(feed_id)
 
 

@@ -54,7 +54,7 @@ def test_broken_body_is_refused_whole(name: str, message: str) -> None:
 
 def test_rss_fields_follow_feedparser_rules() -> None:
     feed = parse_feed(fixture("fast-rss2-news.xml"), "f1", "application/rss+xml; charset=utf-8")
-    first, second, third, fourth = feed.entries
+    first, second, third, fourth, fifth = feed.entries
     assert feed.title == "World News & Analysis"
     assert feed.ttl_seconds == 20 * 60
     assert first.guid == "urn:news:1001"
@@ -71,6 +71,9 @@ def test_rss_fields_follow_feedparser_rules() -> None:
     # content:encoded without a description is also the summary.
     assert fourth.summary == fourth.content
     assert fourth.published is None
+    # UTF-8 read as Latin-1 is repaired; a C1 control becomes its cp1252 character.
+    assert fifth.title == "Café reopens"
+    assert fifth.summary == "Menu – prices <b>up</b> at the CafÃ©"
 
 
 def test_atom_fields_follow_feedparser_rules() -> None:
