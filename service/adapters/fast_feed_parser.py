@@ -213,6 +213,10 @@ class _Unusual(Exception):
     pass
 
 
+# Caches hold at most 20 000 tags of at most 300 characters (a data: URI is not kept).
+_CACHED_TAG_LENGTH = 300
+
+
 class _Rewriter:
     """Runs single tokens through feedparser's own resolver, with bounded caches.
 
@@ -248,9 +252,10 @@ class _Rewriter:
             out = "<" + inner + ">"  # `<a href="...">` is already in feedparser's form
         else:
             out = self._compute("<" + inner + ">")
-        if len(self.tags) > 20_000:
-            self.tags.clear()
-        self.tags[inner] = out
+        if len(inner) <= _CACHED_TAG_LENGTH:
+            if len(self.tags) >= 20_000:
+                self.tags.clear()
+            self.tags[inner] = out
         return out
 
     def token_text(self, token: str) -> str:
@@ -258,9 +263,10 @@ class _Rewriter:
         if cached is not None:
             return cached
         out = self._compute(token)
-        if len(self.cache) > 20_000:
-            self.cache.clear()
-        self.cache[token] = out
+        if len(token) <= 40:
+            if len(self.cache) >= 20_000:
+                self.cache.clear()
+            self.cache[token] = out
         return out
 
     def _compute(self, token: str) -> str:
@@ -417,9 +423,10 @@ def parse_date(value: str) -> datetime | None:
     except KeyError:
         pass
     moment = _parse_date_uncached(value)
-    if len(_DATES) >= 8192:
-        _DATES.clear()
-    _DATES[value] = moment
+    if len(value) <= 64:
+        if len(_DATES) >= 8192:
+            _DATES.clear()
+        _DATES[value] = moment
     return moment
 
 
