@@ -28,6 +28,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+from feedparser.api import StrictFeedParser
 from feedparser.datetimes import _parse_date
 from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
@@ -45,6 +46,8 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _SY = "http://purl.org/rss/1.0/modules/syndication/"
 _WFW = "http://wellformedweb.org/CommentAPI/"
 _SLASH = "http://purl.org/rss/1.0/modules/slash/"
+_FEEDBURNER = "http://rssnamespace.org/feedburner/ext/1.0"
+_MEDIA = ("http://search.yahoo.com/mrss/", "http://search.yahoo.com/mrss")
 
 
 class Declined(Exception):
@@ -62,9 +65,12 @@ _RSS2_ITEM = frozenset(
         "title", "link", "guid", "pubDate", "description", "author", "category",
         "comments", "enclosure", _q(CONTENT, "encoded"), _q(DC, "creator"),
         _q(DC, "date"), _q(DC, "subject"), _q(_WFW, "commentRss"), _q(_WFW, "comment"),
-        _q(_SLASH, "comments"),
+        _q(_SLASH, "comments"), _q(_FEEDBURNER, "origLink"),
+        *(_q(m, n) for m in _MEDIA for n in ("thumbnail", "content")),
     }
 )  # fmt: skip
+_MEDIA_CONTENT = frozenset(_q(m, "content") for m in _MEDIA)
+_MEDIA_CREDIT = frozenset(_q(m, "credit") for m in _MEDIA)
 _RSS2_CHANNEL = frozenset(
     {
         "title", "link", "description", "language", "copyright", "managingEditor",
@@ -588,7 +594,36 @@ _RSS_KIND = {
     "category": _CATEGORY, _q(DC, "subject"): _CATEGORY,
     _q(_WFW, "commentRss"): _IGNORED, _q(_WFW, "comment"): _IGNORED,
     _q(_SLASH, "comments"): _IGNORED, "comments": _IGNORED, "enclosure": _IGNORED,
+    _q(_FEEDBURNER, "origLink"): _IGNORED,
+    **{_q(m, n): _IGNORED for m in _MEDIA for n in ("thumbnail", "content")},
 }  # fmt: skip
+
+# What feedparser calls its known namespaces; an element in any other namespace is
+# filed away under its own name unless that name happens to have a handler.
+_KNOWN_NAMESPACES = frozenset(uri.lower() for uri in _FeedParserMixin.namespaces)
+_KNOWN_PREFIXES = frozenset(p.lower() for p in _FeedParserMixin.namespaces.values() if p)
+_HANDLERS = frozenset(
+    name[7:] if name.startswith("_start_") else name[5:]
+    for name in dir(StrictFeedParser)
+    if name.startswith(("_start_", "_end_"))
+)
+
+
+def _harmless_extension(el: Any) -> bool:
+    """An element of an unknown namespace that feedparser only stores under its own
+    name: no child elements, and no handler of that name (`<x:title>` would be one)."""
+    tag = el.tag
+    if not isinstance(tag, str) or not tag.startswith("{") or len(el):
+        return False
+    ns, _, local = tag[1:].partition("}")
+    lowered = ns.lower()
+    if lowered in _KNOWN_NAMESPACES or "backend.userland.com/rss" in lowered:
+        return False
+    prefix = (el.prefix or "").lower()
+    if prefix in _KNOWN_PREFIXES:
+        return False
+    name = f"{prefix}_{local.lower()}" if prefix else local.lower()
+    return name not in _HANDLERS
 
 
 _ATTRS_BY_KIND = {_GUID: _GUID_ATTRS, _CATEGORY: _CATEGORY_ATTRS}
@@ -604,15 +639,21 @@ def _rss_item(item: Any, feed_id: str, allowed: frozenset[str], rss1: bool) -> E
     for child in item:
         tag = child.tag
         if tag not in allowed:
+            if _harmless_extension(child):
+                continue
             raise Declined(f"element {tag!r} in <{item.tag}>")
         kind = _RSS_KIND[tag]
         if kind in seen and kind != _CATEGORY and kind != _IGNORED:
             raise Declined(f"repeated {tag} in <{item.tag}>")
         seen.add(kind)
+        if kind == _IGNORED:
+            if len(child) and not (
+                tag in _MEDIA_CONTENT and all(c.tag in _MEDIA_CREDIT and not len(c) for c in child)
+            ):
+                raise Declined(f"markup inside <{tag}>")
+            continue
         if len(child):
             raise Declined(f"markup inside <{tag}>")
-        if kind == _IGNORED:
-            continue
         keys = child.keys()
         if keys:
             allowed_attrs = _ATTRS_BY_KIND.get(kind, _TEXT_ATTRS)
@@ -789,6 +830,8 @@ def _parse_rss2(root: Any, feed_id: str) -> tuple[str, list[Entry], int | None]:
     for child in channel:
         tag = child.tag
         if not isinstance(tag, str) or tag not in _RSS2_CHANNEL:
+            if _harmless_extension(child):
+                continue
             raise Declined(f"element {tag!r} in channel")
         if tag == "item":
             entries.append(_rss_item(child, feed_id, _RSS2_ITEM, rss1=False))
