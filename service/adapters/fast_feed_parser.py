@@ -730,6 +730,8 @@ def _atom_entry(entry: Any, feed_id: str) -> Entry:
     for child in entry:
         tag = child.tag
         if tag not in _ATOM_ENTRY:
+            if _harmless_extension(child):
+                continue
             raise Declined(f"element {tag!r} in <{entry.tag}>")
         local = tag[_ATOM_PREFIX:]
         if local in seen and local not in _ATOM_REPEATABLE:
@@ -886,6 +888,8 @@ def _parse_atom(root: Any, feed_id: str) -> tuple[str, list[Entry], int | None]:
     for child in root:
         tag = child.tag
         if not isinstance(tag, str) or tag not in _ATOM_FEED:
+            if _harmless_extension(child):
+                continue
             raise Declined(f"element {tag!r} in feed")
         local = tag[_ATOM_PREFIX:]
         if local == "entry":
