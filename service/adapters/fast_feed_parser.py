@@ -500,7 +500,8 @@ _ATOM_CATEGORY_ATTRS = frozenset({"term", "scheme", "label"})
 _ATOM_NAME = _q(ATOM, "name")
 _ATOM_EMAIL = _q(ATOM, "email")
 _ATOM_PREFIX = len(ATOM) + 2
-_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# Link types feedparser's map_content_type turns into an HTML type (lower case only).
+_HTML_LINK_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 
 
 def _atom_text(el: Any) -> str:
@@ -699,21 +700,27 @@ def _rss_item(item: Any, feed_id: str, allowed: frozenset[str], rss1: bool) -> E
     return f.entry(feed_id)
 
 
+_ATOM_URI = _q(ATOM, "uri")
+
+
 def _atom_person(el: Any) -> str:
-    _plain_attrs(el)
+    if el.keys():
+        _plain_attrs(el)
     name = email = None
-    for child in _check_children(el, _PERSON):
-        _plain_attrs(child)
-        value = _finish(_text(child))
-        if child.tag == _ATOM_NAME:
-            if name is not None:
-                raise Declined("several names")
+    for child in el:
+        tag = child.tag
+        if len(child) or child.keys():
+            raise Declined(f"markup or attribute in <{tag}>")
+        value = (child.text or "").strip()
+        if not value.isascii():
+            value = _finish_non_ascii(value)
+        if tag == _ATOM_NAME and name is None:
             name = value
-        elif child.tag == _ATOM_EMAIL:
-            if email is not None:
-                raise Declined("several emails")
+        elif tag == _ATOM_EMAIL and email is None:
             email = value
-    if name is None or not name:
+        elif tag != _ATOM_URI:
+            raise Declined(f"element {tag!r} in <{el.tag}>")
+    if not name:
         raise Declined("author without a name")
     return f"{name} ({email})" if email else name
 
@@ -740,19 +747,19 @@ def _atom_entry(entry: Any, feed_id: str) -> Entry:
         if local == "title":
             f.title = _atom_text(child)
         elif local == "link":
-            _plain_attrs(child, _ATOM_LINK_ATTRS)
+            attrs = dict(child.items())
+            if not attrs.keys() <= _ATOM_LINK_ATTRS:
+                raise Declined("unexpected attribute on an Atom link")
             if len(child) or (child.text or "").strip():
                 raise Declined("link with content")
-            href = child.get("href")
+            href = attrs.get("href")
             if href is None:
                 raise Declined("link without href")
-            rel = child.get("rel", "alternate")
-            kind = child.get("type")
+            rel = attrs.get("rel", "alternate")
+            kind = attrs.get("type")
             if rel != rel.lower() or (kind is not None and kind != kind.lower()):
                 raise Declined("link rel or type in upper case")
-            if kind is None:
-                kind = "application/atom+xml" if rel == "self" else "text/html"
-            if rel == "alternate" and _FeedParserMixin.map_content_type(kind) in _HTML_TYPES:
+            if rel == "alternate" and (kind is None or kind in _HTML_LINK_TYPES):
                 alternate = _uri(href)
         elif local == "id":
             if child.attrib:
