@@ -89,6 +89,20 @@ class PublishHistory:
         kept = (*self.observations, (now, new_entries))
         return PublishHistory(kept[-policy.history_size :])
 
+    def encode(self) -> str:
+        """Compact text for a Redis hash field: `time:count` pairs, whole seconds."""
+        return ",".join(f"{int(t)}:{n}" for t, n in self.observations)
+
+    @classmethod
+    def decode(cls, text: str | None) -> PublishHistory:
+        """The inverse of `encode`; unreadable text is an empty history, not an error."""
+        pairs: list[tuple[float, int]] = []
+        for part in (text or "").split(","):
+            t, sep, n = part.partition(":")
+            if sep and t.isdigit() and n.isdigit():
+                pairs.append((float(t), int(n)))
+        return cls(tuple(pairs))
+
     def publish_gap(self, now: float) -> float | None:
         """Seconds between new entries lately, or None with too little history.
 
@@ -304,6 +318,41 @@ class FeedStatus:
     failing_since: float | None = None
     last_error: str | None = None
     last_ok_at: float | None = None
+
+
+def status_to_fields(status: FeedStatus) -> dict[str, str]:
+    """A status as Redis hash fields (absent values left out)."""
+    fields = {"health": status.health.value, "errors": str(status.consecutive_errors)}
+    if status.failing_since is not None:
+        fields["failing_since"] = f"{status.failing_since:.0f}"
+    if status.last_error is not None:
+        fields["last_error"] = status.last_error[:300]
+    if status.last_ok_at is not None:
+        fields["last_ok_at"] = f"{status.last_ok_at:.0f}"
+    return fields
+
+
+def status_from_fields(fields: Mapping[str, str]) -> FeedStatus:
+    """The inverse of `status_to_fields`; missing or unreadable fields take defaults."""
+
+    def number(key: str) -> float | None:
+        try:
+            return float(fields[key])
+        except (KeyError, ValueError):
+            return None
+
+    try:
+        health = Health(fields.get("health", "ok"))
+    except ValueError:
+        health = Health.OK
+    errors = number("errors")
+    return FeedStatus(
+        health=health,
+        consecutive_errors=int(errors) if errors is not None and errors >= 0 else 0,
+        failing_since=number("failing_since"),
+        last_error=fields.get("last_error"),
+        last_ok_at=number("last_ok_at"),
+    )
 
 
 def transition(status: FeedStatus, outcome: FetchOutcome, now: float) -> FeedStatus:

@@ -27,6 +27,8 @@ from service.core.schedule import (
     permanent_target,
     redirect_chain_error,
     should_fetch_unconditionally,
+    status_from_fields,
+    status_to_fields,
     transition,
 )
 
@@ -424,3 +426,35 @@ def test_should_fetch_unconditionally_once_a_day(
     last: float | None, now: float, expected: bool
 ) -> None:
     assert should_fetch_unconditionally(last, now, POLICY) is expected
+
+
+# ------------------------------------------------------------ stored forms
+
+
+def test_publish_history_survives_its_stored_form() -> None:
+    history = PublishHistory(((NOW - HOUR, 2), (NOW, 1)))
+    assert history.encode() == f"{int(NOW - HOUR)}:2,{int(NOW)}:1"
+    assert PublishHistory.decode(history.encode()) == history
+
+
+@pytest.mark.parametrize("text", [None, "", "garbage", "1:x,:3,-5:1"])
+def test_unreadable_stored_history_is_empty(text: str | None) -> None:
+    assert PublishHistory.decode(text) == PublishHistory()
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        FeedStatus(),
+        FeedStatus(last_ok_at=NOW),
+        FeedStatus(Health.FAILING, 3, NOW - HOUR, "HTTP 503", NOW - DAY),
+        FeedStatus(Health.GONE, 1, NOW, "410 Gone", None),
+    ],
+)
+def test_feed_status_survives_its_stored_form(status: FeedStatus) -> None:
+    assert status_from_fields(status_to_fields(status)) == status
+
+
+def test_unreadable_stored_status_falls_back_to_defaults() -> None:
+    status = status_from_fields({"health": "weird", "errors": "many", "last_ok_at": "x"})
+    assert status == FeedStatus()
