@@ -420,6 +420,27 @@ class RedirectDecision:
     adopt: str | None = None
 
 
+def redirect_to_fields(state: RedirectState) -> dict[str, str]:
+    """A redirect count as Redis hash fields; empty when nothing is being counted."""
+    if state.target is None or state.first_seen is None:
+        return {}
+    return {
+        "redirect_target": state.target,
+        "redirect_seen": str(state.seen),
+        "redirect_first_seen": f"{state.first_seen:.0f}",
+    }
+
+
+def redirect_from_fields(fields: Mapping[str, str]) -> RedirectState:
+    """The inverse of `redirect_to_fields`; anything unreadable starts the count afresh."""
+    target = fields.get("redirect_target")
+    seen = fields.get("redirect_seen", "")
+    first = fields.get("redirect_first_seen", "")
+    if not target or not seen.isdigit() or not first.isdigit():
+        return RedirectState()
+    return RedirectState(target=target, seen=int(seen), first_seen=float(first))
+
+
 def permanent_target(hops: Sequence[tuple[int, str]]) -> str | None:
     """The address reached through the leading permanent hops of a redirect chain.
 

@@ -26,6 +26,8 @@ from service.core.schedule import (
     parse_retry_after,
     permanent_target,
     redirect_chain_error,
+    redirect_from_fields,
+    redirect_to_fields,
     should_fetch_unconditionally,
     status_from_fields,
     status_to_fields,
@@ -458,3 +460,14 @@ def test_feed_status_survives_its_stored_form(status: FeedStatus) -> None:
 def test_unreadable_stored_status_falls_back_to_defaults() -> None:
     status = status_from_fields({"health": "weird", "errors": "many", "last_ok_at": "x"})
     assert status == FeedStatus()
+
+
+def test_redirect_count_survives_its_stored_form() -> None:
+    state = RedirectState(NEW, 2, NOW)
+    assert redirect_from_fields(redirect_to_fields(state)) == state
+    assert redirect_to_fields(RedirectState()) == {}
+
+
+def test_unreadable_stored_redirect_count_starts_afresh() -> None:
+    fields = {"redirect_target": NEW, "redirect_seen": "two", "redirect_first_seen": "1"}
+    assert redirect_from_fields(fields) == RedirectState()
