@@ -4,10 +4,12 @@ feedparser is the reference: this module yields the same `Entry` values it would
 or declines (`Declined`) and lets `feed_parser.parse_feed` ask feedparser. It
 accepts only what it can mirror with certainty:
 
-- RSS 2.0 (`<rss version="2.0">`), RSS 1.0 (RDF) and Atom 1.0, in UTF-8, well-formed,
-  without DOCTYPE, xml:base, or any element outside a short list of known ones
-  (a `media:title` or an `itunes:summary` changes what feedparser reports, so a
-  feed that carries one goes to feedparser);
+- RSS 2.0 (and 0.9x), RSS 1.0 (RDF) and Atom 1.0, in UTF-8, well-formed, without
+  DOCTYPE or xml:base;
+- elements from a short list of known ones (a `media:title` or an `itunes:summary`
+  changes what feedparser reports, so a feed that carries one goes to feedparser),
+  plus childless extensions of namespaces feedparser does not know, which it only
+  files away under their own name;
 - one of each field per entry; text-only elements (no child markup);
 - Atom text constructs of type text or html (not xhtml, not base64).
 
