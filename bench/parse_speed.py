@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import feedparser
 
-from service.adapters.feed_parser import parse_feed
+from service.adapters.feed_parser import parse_feed, parse_feed_traced, parse_with_feedparser
 
 WORDS = [
     "the",
@@ -248,6 +248,10 @@ def main() -> None:
             ("atom", make_atom, "application/atom+xml"),
         ):
             bodies = [make(50, seed, full) for seed in range(100, 100 + variants)]
+            for body in bodies[:3]:
+                parsed, declined = parse_feed_traced(body, "bench", ctype)
+                if declined is not None or parsed != parse_with_feedparser(body, "bench", ctype):
+                    raise SystemExit(f"{profile} {name}: fast path {declined or 'disagrees'}")
 
             def ours_parse(body: bytes, c: str = ctype) -> object:
                 return parse_feed(body, "bench", c)
