@@ -102,6 +102,11 @@ class Metrics:
         self.redis_memory = Gauge(
             "feedwatch_redis_memory_used_bytes", "Memory used by Redis.", registry=r
         )
+        self.redis_memory_max = Gauge(
+            "feedwatch_redis_memory_max_bytes",
+            "Redis maxmemory; 0 when Redis has no limit.",
+            registry=r,
+        )
         self.redis_up = Gauge(
             "feedwatch_redis_up", "1 when Redis answered the last check.", registry=r
         )
