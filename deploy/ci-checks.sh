@@ -8,6 +8,8 @@
 #                       CRD schemas, restricted Pod Security, selectors
 #   check-config        the cluster config in deploy/k8s/base
 #   promtool            check rules, test rules (one unit test per alert)
+#   alerts              severity, summary, description, a section in docs/runbook.md;
+#                       the PrometheusRule in deploy/k8s/base is generated from rules.yaml
 #   dashboard           deploy/grafana/feedwatch.json is what build_dashboard.py writes
 # `promtool check metrics` on a live /metrics runs in
 # tests/integration/test_metrics_exposition.py, and every dashboard and rule
@@ -44,6 +46,23 @@ echo "== promtool"
 promtool check rules deploy/prometheus/rules.yaml
 promtool test rules deploy/prometheus/rules.test.yaml
 promtool check config --syntax-only deploy/prometheus/prometheus.yaml
+
+"$BIN/python" deploy/prometheus/build_prometheusrule.py --check
+"$BIN/python" - <<'PY'
+import yaml
+rules = yaml.safe_load(open("deploy/prometheus/rules.yaml"))
+runbook = open("docs/runbook.md").read()
+for group in rules["groups"]:
+    for rule in group["rules"]:
+        if "alert" not in rule:
+            continue
+        name, notes = rule["alert"], rule.get("annotations", {})
+        assert rule.get("labels", {}).get("severity") in ("critical", "warning", "info"), name
+        assert notes.get("summary") and notes.get("description"), name
+        assert notes.get("runbook_url", "").endswith("#" + name.lower()), name
+        assert f"\n## {name}\n" in runbook, f"docs/runbook.md has no section for {name}"
+print("every alert has severity, summary, description and a runbook section")
+PY
 
 echo "== dashboard"
 "$BIN/python" deploy/grafana/build_dashboard.py --check

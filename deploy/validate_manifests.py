@@ -6,7 +6,8 @@ For each kustomization (base and every overlay) it renders the manifests with
 1. validates every built-in resource with `kubernetes-validate --strict`
    against the newest Kubernetes it knows (1.37), failing on any error;
 2. validates the custom resources it cannot (KEDA ScaledObject and
-   TriggerAuthentication, Prometheus Operator ServiceMonitor and PodMonitor)
+   TriggerAuthentication, Prometheus Operator ServiceMonitor, PodMonitor and
+   PrometheusRule)
    against the small strict schemas below, written from the CRDs' reference
    docs for the fields feedwatch uses: a misspelt or misplaced field fails;
 3. holds every pod template to the Kubernetes "restricted" Pod Security
@@ -171,6 +172,43 @@ CRD_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
                     "items": {"type": "object", "properties": _endpoint_props,
                               "additionalProperties": False},
                 },
+            },
+            "additionalProperties": False,
+        }
+    ),
+    ("monitoring.coreos.com/v1", "PrometheusRule"): _crd(
+        {
+            "type": "object",
+            "required": ["groups"],
+            "properties": {
+                "groups": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["name", "rules"],
+                        "properties": {
+                            "name": _str,
+                            "interval": _str,
+                            "rules": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["expr"],
+                                    "properties": {
+                                        "record": _str,
+                                        "alert": _str,
+                                        "expr": _str,
+                                        "for": _str,
+                                        "labels": _strmap,
+                                        "annotations": _strmap,
+                                    },
+                                    "additionalProperties": False,
+                                },
+                            },
+                        },
+                        "additionalProperties": False,
+                    },
+                }
             },
             "additionalProperties": False,
         }
