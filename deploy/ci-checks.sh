@@ -11,6 +11,8 @@
 #   alerts              severity, summary, description, a section in docs/runbook.md;
 #                       the PrometheusRule in deploy/k8s/base is generated from rules.yaml
 #   dashboard           deploy/grafana/feedwatch.json is what build_dashboard.py writes
+#   rehearse_image      the image's venv built as the Dockerfile does, its roles
+#                       started with the image's ENV, its HEALTHCHECK run
 # `promtool check metrics` on a live /metrics runs in
 # tests/integration/test_metrics_exposition.py, and every dashboard and rule
 # expression is evaluated against a real Prometheus by `make check-deploy`.
@@ -66,4 +68,7 @@ PY
 
 echo "== dashboard"
 "$BIN/python" deploy/grafana/build_dashboard.py --check
+
+echo "== the Dockerfile's steps without Docker"
+"$BIN/python" deploy/rehearse_image.py
 echo "deploy checks: OK"
