@@ -18,7 +18,6 @@ Not covered: the base image itself, the non-root user and the read-only root
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import signal
