@@ -94,7 +94,7 @@ def main() -> int:
     try:
         say("build stage: venv, the lock with hashes (wheels only), then feedwatch")
         run(sys.executable, "-m", "venv", venv)
-        pip = [venv / "bin/pip", "install", "--quiet", "--no-cache-dir"]
+        pip: list[str | Path] = [venv / "bin/pip", "install", "--quiet", "--no-cache-dir"]
         run(*pip, "--require-hashes", "--only-binary=:all:", "--no-deps", "-r",
             ROOT / "requirements.lock")  # fmt: skip
         src = work / "src"
