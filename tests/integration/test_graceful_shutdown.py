@@ -9,6 +9,7 @@ and a webhook receiver that holds its answer until the test lets it go.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -145,18 +146,37 @@ async def test_sigterm_lets_the_delivery_in_flight_finish_and_nothing_is_sent_tw
 ) -> None:
     config = _config(tmp_path, feeds, holding_receiver.url)
     log = tmp_path / "worker.log"
-    first = await _worker(config, redis_url, log)
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    first = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "service.cli", "worker", "--config", str(config),
+        "--redis-url", redis_url, "--log-level", "info",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=env,
+    )  # fmt: skip
+    assert first.stderr is not None
+    lines: list[str] = []
+    stopping = asyncio.Event()
+
+    async def read_log(stream: asyncio.StreamReader) -> None:
+        while raw := await stream.readline():
+            lines.append(raw.decode())
+            if json.loads(raw).get("msg") == "stopping":
+                stopping.set()
+
+    reader = asyncio.create_task(read_log(first.stderr))
     try:
         await _publish_and_wait_for_first_request(feeds, holding_receiver)
         first.send_signal(signal.SIGTERM)
-        # The receiver answers only after the signal: the job is mid-request.
-        await asyncio.sleep(0.5)
+        # The receiver answers only once the worker is stopping: the job is
+        # mid-request when the signal lands.
+        await asyncio.wait_for(stopping.wait(), 10)
         holding_receiver.release.set()
         code = await asyncio.wait_for(first.wait(), GRACE_PERIOD_S)
+        await reader
     finally:
         if first.returncode is None:
             first.kill()
             await first.wait()
+    log.write_text("".join(lines))
     assert code == 0, log.read_text()
     assert holding_receiver.answered == holding_receiver.arrived  # it finished, once
     [webhook_id] = holding_receiver.answered
