@@ -66,6 +66,28 @@ for group in rules["groups"]:
 print("every alert has severity, summary, description and a runbook section")
 PY
 
+echo "== compose"
+"$BIN/python" - <<'PY'
+from pathlib import Path
+import yaml
+compose_file = Path("deploy/compose.yaml")
+compose = yaml.safe_load(compose_file.read_text())
+for name, service in compose["services"].items():
+    build = service.get("build")
+    if build:
+        context = compose_file.parent / build["context"]
+        assert (context / "Dockerfile").exists(), f"{name}: no Dockerfile in {context}"
+    for volume in service.get("volumes", []):
+        source = volume.split(":")[0]
+        if source.startswith("."):
+            assert (compose_file.parent / source).exists(), f"{name}: {source} does not exist"
+        else:
+            assert source in compose.get("volumes", {}), f"{name}: volume {source} not declared"
+    for dep in service.get("depends_on", []):
+        assert dep in compose["services"], f"{name}: depends on unknown {dep}"
+print(f"compose: {len(compose['services'])} services, every mounted file and volume exists")
+PY
+
 echo "== dashboard"
 "$BIN/python" deploy/grafana/build_dashboard.py --check
 

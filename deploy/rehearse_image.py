@@ -3,7 +3,7 @@ as this machine allows (it has no container engine).
 
 It builds the image's venv exactly as the build stage does (the lock with
 --require-hashes, wheels only, then feedwatch with --no-deps), runs `pip check`
-on it, then starts the `api` and `worker` roles from that venv with only the
+on it, then starts the `api`, `worker` and `run` roles from that venv with only the
 environment the image sets (ENV lines of the final stage, read from the
 Dockerfile) plus REDIS_URL, against a throwaway redis-server and a config
 without feeds (the image's own config is only checked: its feeds are on the
@@ -128,7 +128,8 @@ def main() -> int:
             time.sleep(0.05)
 
         image_env = final_stage_env()
-        for role, args in (("api", ["api"]), ("worker", ["worker", "--metrics-port"])):
+        roles = (("api", ["api"]), ("worker", ["worker", "--metrics-port"]), ("run", ["run"]))
+        for role, args in roles:
             port = free_port()
             env = dict(image_env)
             env["PATH"] = env["PATH"].replace("/opt/feedwatch/bin", str(venv / "bin")).replace(
