@@ -2,7 +2,7 @@
 # One image for every role: `run`, `worker`, `api` (the first argument).
 # It talks to an external Redis (REDIS_URL); the embedded redis-server of
 # `feedwatch[embedded]` is for single-machine runs outside containers.
-# What was validated without a Docker engine: see docs/deploy.md.
+# Validated without a Docker engine: see docs/deploy.md ("What is validated").
 
 ARG PYTHON_IMAGE=python:3.11.10-slim-bookworm
 
@@ -12,8 +12,8 @@ ENV PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
 RUN python -m venv /opt/feedwatch
-# Every runtime dependency from the lock, verified by hash, wheels only: no
-# compiler is needed, and none reaches the final stage.
+# Every runtime dependency from the lock, checked by hash, wheels only: no
+# compiler is needed here, and none reaches the final stage.
 COPY requirements.lock ./
 RUN /opt/feedwatch/bin/pip install --no-cache-dir --require-hashes --only-binary=:all: \
         --no-deps -r requirements.lock
@@ -21,6 +21,7 @@ COPY pyproject.toml README.md ./
 COPY service ./service
 COPY workers ./workers
 RUN /opt/feedwatch/bin/pip install --no-cache-dir --no-deps . \
+    && /opt/feedwatch/bin/pip check \
     && /opt/feedwatch/bin/python -m compileall -q /opt/feedwatch/lib
 
 FROM ${PYTHON_IMAGE}

@@ -42,6 +42,7 @@ async def refresh_gauges(p: Pipeline, queue: ArqJobQueue) -> None:
         p.metrics.dead_letters.set(await p.deliveries.count_dead())
         p.metrics.destinations_off.set(len(await p.guard.disabled()))
         p.metrics.redis_memory.set(await queue.redis_memory_used())
+        p.metrics.redis_memory_max.set(await queue.redis_memory_limit())
         p.metrics.redis_up.set(1)
     except (RedisError, OSError) as exc:
         p.metrics.redis_up.set(0)

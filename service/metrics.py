@@ -6,9 +6,20 @@ types, configured rule names. Never a URL or an article id.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    disable_created_metrics,
+)
 
 from service import __version__
+
+# `_created` series double the series count and Prometheus 2 ignores them as
+# timestamps; rate() and increase() handle counter resets without them.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 FETCH_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60)
 DELIVERY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60)
@@ -118,6 +129,11 @@ class Metrics:
         )
         self.redis_memory = Gauge(
             "feedwatch_redis_memory_used_bytes", "Memory used by Redis.", registry=r
+        )
+        self.redis_memory_max = Gauge(
+            "feedwatch_redis_memory_max_bytes",
+            "Redis maxmemory; 0 when Redis has no limit.",
+            registry=r,
         )
         self.redis_up = Gauge(
             "feedwatch_redis_up", "1 when Redis answered the last check.", registry=r

@@ -50,3 +50,8 @@ class ArqJobQueue:
     async def redis_memory_used(self) -> float:
         info = await self._redis.info("memory")
         return float(info.get("used_memory", 0))
+
+    async def redis_memory_limit(self) -> float:
+        """Redis `maxmemory` in bytes; 0 means no limit (managed Redis may hide it)."""
+        info = await self._redis.info("memory")
+        return float(info.get("maxmemory", 0))
