@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CONFIG ?= config/feedwatch.yaml
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit integration demo bench clean check-config
+.PHONY: run test lint typecheck unit integration demo bench clean check-config check-deploy deploy-checks
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ test: lint typecheck $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m demo.run
+
+check-deploy: $(STAMP)
+	VENV=$(VENV) bash deploy/check-deploy.sh
+
+deploy-checks: $(STAMP)
+	VENV=$(VENV) bash deploy/ci-checks.sh
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
