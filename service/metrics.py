@@ -6,6 +6,8 @@ types, configured rule names. Never a URL or an article id.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -138,3 +140,23 @@ class Metrics:
         self.redis_up = Gauge(
             "feedwatch_redis_up", "1 when Redis answered the last check.", registry=r
         )
+
+    def prime(self, rules: Iterable[str], destination_types: Iterable[str]) -> None:
+        """Create the labelled series known from the config at zero, so that the
+        first event shows as a rate in Prometheus rather than as a new series."""
+        for rule in rules:
+            self.rule_matches.labels(rule)
+        for kind in set(destination_types):
+            self.delivery_attempts.labels(kind)
+            self.destinations_disabled.labels(kind)
+            for outcome in ("delivered", "retry", "dead_letter"):
+                self.deliveries.labels(kind, outcome)
+        for reason in ("rate_limited", "in_flight_elsewhere"):
+            self.delivery_deferrals.labels(reason)
+        for outcome, status_class in (("ok", "2xx"), ("not_modified", "3xx"),
+                                      ("timeout", "none"), ("connection_error", "none"),
+                                      ("http_error", "4xx"), ("http_error", "5xx"),
+                                      ("parse_error", "2xx"), ("too_large", "2xx")):
+            self.fetches.labels(outcome, status_class)
+        for queue in ("fetch", "process", "deliver"):
+            self.jobs_in_progress.labels(queue)

@@ -118,4 +118,7 @@ def build_pipeline(
         clock=clock,
         rand=random.random,
     )
+    pipeline.metrics.prime(
+        (r.name for r in settings.rules), (d.type for d in settings.destinations.values())
+    )
     return pipeline, Resources(redis, session)

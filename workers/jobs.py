@@ -35,6 +35,7 @@ async def deliver_alert(ctx: dict[str, Any], delivery_id: str) -> str:
     with p.metrics.jobs_in_progress.labels("deliver").track_inprogress():
         outcome = await delivering.deliver(p, delivery_id)
     if outcome.retry_in is not None:
-        p.metrics.delivery_deferrals.labels(outcome.outcome).inc()
+        if outcome.outcome != "retry":  # put off without an attempt
+            p.metrics.delivery_deferrals.labels(outcome.outcome).inc()
         raise Retry(defer=outcome.retry_in)
     return outcome.outcome

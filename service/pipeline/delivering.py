@@ -3,6 +3,7 @@ build the alert as the story stands now, send, and act on the answer."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -191,7 +192,14 @@ async def deliver(p: Pipeline, delivery_id: str) -> DeliveryOutcome:
 
     attempt = record.attempts + 1
     started = time.perf_counter()
-    result = await sender.send(alert, now=p.clock())
+    try:
+        result = await sender.send(alert, now=p.clock())
+    except asyncio.CancelledError:
+        # A graceful stop cut the attempt short: hand the delivery back at once
+        # (its outcome is unknown, so sending again is right) instead of making
+        # the next worker wait out the claim.
+        await asyncio.shield(p.guard.release(delivery_id))
+        raise
     p.metrics.delivery_duration.labels(kind).observe(time.perf_counter() - started)
     p.metrics.delivery_attempts.labels(kind).inc()
     now = p.clock()

@@ -47,6 +47,9 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "feedwatch_delivery_attempts": ("counter", ("destination_type",)),
     "feedwatch_delivery_duration_seconds": ("histogram", ("destination_type",)),
     "feedwatch_dead_letters": ("gauge", ()),
+    "feedwatch_delivery_deferrals": ("counter", ("reason",)),
+    "feedwatch_destination_disables": ("counter", ("destination_type",)),
+    "feedwatch_destinations_disabled": ("gauge", ()),
     "feedwatch_alert_latency_seconds": ("histogram", ("destination_type",)),
     "feedwatch_scheduler_lag_seconds": ("histogram", ()),
     "feedwatch_scheduler_ticks": ("counter", ()),
@@ -69,6 +72,7 @@ BOUNDED: dict[str, set[str]] = {
     "destination_type": {"console", "slack", "webhook", "discord", "teams"},
     "queue": {"fetch", "process", "deliver"},
     "rule": set(RULES),
+    "reason": {"rate_limited", "in_flight_elsewhere"},
 }
 
 
