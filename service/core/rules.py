@@ -1,35 +1,119 @@
-"""Keyword rules: a small boolean query language matched against stories.
+"""Keyword rules: compiled once, matched against every story through a term index.
 
-Grammar (case-insensitive keywords):
-    query  := or
-    or     := and ("OR" and)*
-    and    := unary (["AND"] unary)*        implicit AND between terms
-    unary  := ("NOT" | "-") unary | atom
-    atom   := WORD | '"' phrase '"' | "(" or ")"
-A word matches a whole word, case-insensitively; a phrase matches its words in a row.
+The engine follows Lucene Monitor and the Elasticsearch percolator: each rule is
+indexed under a set of anchor terms, at least one of which a story must contain
+for the rule to match (a term of a phrase, one branch of an AND, every branch
+of an OR). A story is tokenised once; its distinct words select the candidate
+rules, and only those are evaluated in full. The cost per story therefore grows
+with the story and its candidates, not with the number of rules.
+
+The language is documented for users in docs/rules.md and parsed by
+service/core/query_language.py.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
-from service.core.text import plain_text, words
+import snowballstemmer
 
+from service.core.query_language import (
+    MAX_PROXIMITY,
+    And,
+    Node,
+    Not,
+    Or,
+    Outlet,
+    QueryError,
+    Tag,
+    Text,
+    parse_query,
+)
+from service.core.rule_text import PAIRS, WORD, forms, joinable, plural_fold
+from service.core.text import fold, html_to_text
 
-class QueryError(ValueError):
-    """A query that cannot be compiled; `column` is 1-based."""
+__all__ = [
+    "Document",
+    "Match",
+    "QueryError",
+    "RuleSet",
+    "RuleSpec",
+    "compile_rules",
+    "parse_query",
+    "validate_query",
+]
 
-    def __init__(self, message: str, column: int) -> None:
-        super().__init__(f"{message} at column {column}")
-        self.message = message
-        self.column = column
+STEM_LANGUAGES = frozenset(snowballstemmer.algorithms())
+_GAP = MAX_PROXIMITY + 2  # empty positions between title and body: no phrase spans both
+_SNIPPET_BEFORE = 60
+_SNIPPET_WIDTH = 220
+
+# Anchor namespaces: plain keys are bare; the others carry a control-character prefix.
+_PREFIX = "\x03"
+_OUTLET = "\x04"
+_TAG = "\x05"
+_STEM = "\x06"
+
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "their",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "will",
+        "with",
+        "you",
+        "said",
+        "says",
+        "not",
+        "no",
+        "new",
+        "after",
+        "over",
+        "more",
+        "than",
+        "who",
+        "which",
+        "also",
+        "one",
+        "two",
+    ]
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A story's text as rules see it."""
+    """A story's text as rules see it. `body` may be HTML."""
 
     title: str
     body: str
@@ -40,221 +124,547 @@ class Document:
 
 @dataclass(frozen=True, slots=True)
 class RuleSpec:
+    """One configured rule. `feeds` holds feed ids; `tags` feed tags; empty means all.
+
+    `stem` turns on Snowball stemming for the rule's words in `language`
+    (acronyms and case-sensitive terms are never stemmed).
+    """
+
     name: str
     query: str
     notify: tuple[str, ...]
     feeds: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    stem: bool = False
+    language: str = "english"
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
+    """A rule that matched a story.
+
+    `terms` are the query's terms that were found, as written in the query, in
+    the order they first occur; `highlights` are (start, end) character spans in
+    `snippet` of the matched words, for each destination to mark up its own way.
+    """
+
     rule: str
     destinations: tuple[str, ...]
     terms: tuple[str, ...]
     snippet: str
+    highlights: tuple[tuple[int, int], ...] = ()
 
 
-# ---- query syntax tree -------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class Phrase:
-    tokens: tuple[str, ...]
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    child: Node
+def validate_query(query: str, *, stem: bool = False, language: str = "english") -> None:
+    """Raise QueryError if the query (or its stemming language) cannot be compiled."""
+    tree = parse_query(query)
+    if stem and language not in STEM_LANGUAGES:
+        raise QueryError(f"no stemmer for language {language!r}", 1)
+    del tree
 
 
-@dataclass(frozen=True, slots=True)
-class All:
-    children: tuple[Node, ...]
+# ---- the story, tokenised once ------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Any_:
-    children: tuple[Node, ...]
+class _View:
+    """One form of every token: `arr[p]` is the form at position p, `pos` its
+    positions, and `jarr`/`jpos` the same for two-token compounds starting at p."""
+
+    __slots__ = ("arr", "jarr", "jpos", "pos")
+
+    def __init__(self, arr: list[str], joins: dict[int, str]) -> None:
+        self.arr = arr
+        pos: dict[str, list[int]] = {}
+        for i, form in enumerate(arr):
+            if form:
+                got = pos.get(form)
+                if got is None:
+                    pos[form] = [i]
+                else:
+                    got.append(i)
+        self.pos = pos
+        self.jarr = joins
+        jpos: dict[str, list[int]] = {}
+        for i, form in joins.items():
+            jpos.setdefault(form, []).append(i)
+        self.jpos = jpos
 
 
-Node = Phrase | Not | All | Any_
+class _Story:
+    __slots__ = (
+        "_spans",
+        "_views",
+        "body",
+        "body_start",
+        "doc",
+        "folded",
+        "joins",
+        "length",
+        "rules",
+        "surfaces",
+        "title",
+    )
 
-_TOKEN = re.compile(r'\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<q>"[^"]*"?)|(?P<neg>-)(?=\S)|(?P<w>[^\s()"]+))')
+    def __init__(self, rules: RuleSet, doc: Document) -> None:
+        self.rules = rules
+        self.doc = doc
+        self.title = fold(html_to_text(doc.title)).replace("\n", " ")
+        self.body = fold(html_to_text(doc.body))
+        title_pairs = PAIRS.findall(self.title)
+        body_pairs = PAIRS.findall(self.body)
+        self.body_start = len(title_pairs) + _GAP
+        pad = [""] * _GAP
+        surfaces = [w for w, _ in title_pairs] + pad + [w for w, _ in body_pairs]
+        seps = [s for _, s in title_pairs] + pad + [s for _, s in body_pairs]
+        self.surfaces = surfaces
+        self.length = len(surfaces)
+        triples = [forms(s) for s in surfaces]
+        folded = [t[1] for t in triples]
+        self.folded = folded
+        heads = rules._join_heads
+        self.joins = [
+            p
+            for p in range(self.length - 1)
+            if folded[p] in heads and folded[p + 1] and joinable(folded[p], seps[p], folded[p + 1])
+        ]
+        keys = [t[2] for t in triples]
+        key_joins = {p: plural_fold(folded[p] + folded[p + 1]) for p in self.joins}
+        self._views: dict[str, _View] = {"k": _View(keys, key_joins)}
+        self._spans: list[tuple[int, int]] | None = None
+
+    def view(self, name: str) -> _View:
+        got = self._views.get(name)
+        if got is not None:
+            return got
+        folded = self.folded
+        if name == "w":
+            got = _View(folded, {})
+        elif name == "c":
+            case = [forms(s)[0] for s in self.surfaces]
+            got = _View(case, {p: case[p] + case[p + 1] for p in self.joins})
+        else:
+            stem = self.rules._stemmer(name[2:])
+            got = _View(
+                [stem(w) if w else "" for w in folded],
+                {p: stem(folded[p] + folded[p + 1]) for p in self.joins},
+            )
+        self._views[name] = got
+        return got
+
+    def anchors(self) -> Iterator[str]:
+        k = self._views["k"]
+        yield from k.pos
+        yield from k.jpos
+        if self.rules._uses_prefix:
+            for form in self.view("w").pos:
+                yield _PREFIX + form[:3]
+        for language in self.rules._stem_languages:
+            view = self.view("s:" + language)
+            tag = f"{_STEM}{language}:"
+            for form in view.pos:
+                yield tag + form
+            for form in view.jpos:
+                yield tag + form
+        host = self.outlet_host()
+        if host:
+            labels = host.split(".")
+            for i in range(len(labels)):
+                yield _OUTLET + ".".join(labels[i:])
+        for tag_name in self.doc.tags:
+            yield _TAG + tag_name.lower()
+
+    def outlet_host(self) -> str:
+        return (self.doc.outlet or "").lower().removeprefix("www.")
+
+    def in_field(self, p: int, field: str | None) -> bool:
+        if field is None:
+            return True
+        return (p < self.body_start) == (field == "title")
+
+    def display_text(self) -> str:
+        return self.title + "\n" + self.body
+
+    def char_span(self, start: int, end: int) -> tuple[int, int]:
+        """Character span in display_text() of token positions [start, end)."""
+        if self._spans is None:
+            spans = [m.span() for m in WORD.finditer(self.title)]
+            spans.extend([(-1, -1)] * _GAP)
+            offset = len(self.title) + 1
+            spans.extend(
+                (a + offset, b + offset) for a, b in (m.span() for m in WORD.finditer(self.body))
+            )
+            self._spans = spans
+        return self._spans[start][0], self._spans[end - 1][1]
 
 
-def _lex(query: str) -> list[tuple[str, str, int]]:
-    tokens: list[tuple[str, str, int]] = []
-    pos = 0
-    while pos < len(query):
-        m = _TOKEN.match(query, pos)
-        if m is None or m.end() == pos:
-            break
-        kind = m.lastgroup or ""
-        value = m.group(kind)
-        column = m.start(kind) + 1
-        if kind == "q" and (len(value) < 2 or not value.endswith('"')):
-            raise QueryError("unbalanced quote", column)
-        tokens.append((kind, value, column))
-        pos = m.end()
-    return tokens
+# ---- compiled rules ----------------------------------------------------------
+
+Hit = tuple[int, int]  # token positions [start, end)
 
 
-class _Parser:
-    def __init__(self, query: str) -> None:
-        self.tokens = _lex(query)
-        self.i = 0
-        self.end_column = len(query) + 1
+class _Leaf:
+    """A Text node compiled: each word as (view, form) for this rule's options."""
 
-    def _peek(self) -> tuple[str, str, int] | None:
-        return self.tokens[self.i] if self.i < len(self.tokens) else None
+    __slots__ = ("field", "prefix", "slop", "text", "words")
 
-    def _is_keyword(self, word: str) -> bool:
-        tok = self._peek()
-        return tok is not None and tok[0] == "w" and tok[1] == word
+    def __init__(
+        self,
+        words: tuple[tuple[str, str], ...],
+        text: str,
+        field: str | None,
+        prefix: bool,
+        slop: int | None,
+    ) -> None:
+        self.words = words
+        self.text = text
+        self.field = field
+        self.prefix = prefix
+        self.slop = slop
 
-    def parse(self) -> Node:
-        if not self.tokens:
-            raise QueryError("empty query", 1)
-        node = self._or()
-        tok = self._peek()
-        if tok is not None:
-            raise QueryError(f"unexpected {tok[1]!r}", tok[2])
-        return node
+    def _starts(self, story: _Story, i: int) -> list[Hit]:
+        name, form = self.words[i]
+        view = story.view(name)
+        if self.prefix:
+            return [(p, p + 1) for key, ps in view.pos.items() if key.startswith(form) for p in ps]
+        hits = [(p, p + 1) for p in view.pos.get(form, ())]
+        joined = view.jpos.get(form)
+        if joined:
+            hits.extend((p, p + 2) for p in joined)
+        return hits
 
-    def _or(self) -> Node:
-        children = [self._and()]
-        while self._is_keyword("OR"):
-            self.i += 1
-            children.append(self._and())
-        return children[0] if len(children) == 1 else Any_(tuple(children))
-
-    def _and(self) -> Node:
-        children = [self._unary()]
-        while True:
-            tok = self._peek()
-            if tok is None or tok[0] == "rp" or self._is_keyword("OR"):
-                break
-            if self._is_keyword("AND"):
-                self.i += 1
-            children.append(self._unary())
-        return children[0] if len(children) == 1 else All(tuple(children))
-
-    def _unary(self) -> Node:
-        tok = self._peek()
-        if tok is not None and (tok[0] == "neg" or (tok[0] == "w" and tok[1] == "NOT")):
-            self.i += 1
-            return Not(self._unary())
-        return self._atom()
-
-    def _atom(self) -> Node:
-        tok = self._peek()
-        if tok is None:
-            raise QueryError("query ends where a term was expected", self.end_column)
-        kind, value, column = tok
-        self.i += 1
-        if kind == "lp":
-            node = self._or()
-            close = self._peek()
-            if close is None or close[0] != "rp":
-                raise QueryError("unclosed parenthesis", column)
-            self.i += 1
-            return node
-        if kind == "rp":
-            raise QueryError("unexpected ')'", column)
-        if kind == "w" and value in ("AND", "OR", "NOT"):
-            raise QueryError(f"{value} needs a term on each side", column)
-        text = value[1:-1] if kind == "q" else value
-        tokens = tuple(words(text))
-        if not tokens:
-            raise QueryError(f"{value!r} has no word in it", column)
-        return Phrase(tokens, text)
-
-
-def parse_query(query: str) -> Node:
-    return _Parser(query).parse()
-
-
-# ---- matching ----------------------------------------------------------------
-
-@dataclass(slots=True)
-class _Text:
-    tokens: list[str]
-    positions: dict[str, list[int]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, text: str) -> _Text:
-        tokens: list[str] = []
-        for tok in words(text):
-            tokens.append(tok.split("'", 1)[0] if "'" in tok else tok)
-        positions: dict[str, list[int]] = {}
-        for i, tok in enumerate(tokens):
-            positions.setdefault(tok, []).append(i)
-        return cls(tokens, positions)
-
-    def find(self, phrase: Phrase) -> int | None:
-        first, rest = phrase.tokens[0], phrase.tokens[1:]
-        for start in self.positions.get(first, ()):
-            end = start + 1 + len(rest)
-            if tuple(self.tokens[start + 1 : end]) == rest:
-                return start
+    def _extend(self, story: _Story, i: int, p: int) -> int | None:
+        """End of the phrase from word i at position p, or None."""
+        if i == len(self.words):
+            return p
+        if p >= story.length:
+            return None
+        name, form = self.words[i]
+        view = story.view(name)
+        if view.arr[p] == form:
+            end = self._extend(story, i + 1, p + 1)
+            if end is not None:
+                return end
+        if view.jarr.get(p) == form:
+            return self._extend(story, i + 1, p + 2)
         return None
 
+    def hits(self, story: _Story, first_only: bool) -> list[Hit]:
+        field = self.field
+        if self.slop is not None:
+            return self._near(story, first_only)
+        found: list[Hit] = []
+        for start, end in self._starts(story, 0):
+            if field is not None and not story.in_field(start, field):
+                continue
+            if len(self.words) > 1:
+                end_ = self._extend(story, 1, end)
+                if end_ is None:
+                    continue
+                end = end_
+            found.append((start, end))
+            if first_only:
+                break
+        return found
 
-def _evaluate(node: Node, text: _Text, hits: list[tuple[int, Phrase]]) -> bool:
-    if isinstance(node, Phrase):
-        at = text.find(node)
-        if at is None:
-            return False
-        hits.append((at, node))
-        return True
-    if isinstance(node, Not):
-        return not _evaluate(node.child, text, [])
-    if isinstance(node, All):
-        return all(_evaluate(child, text, hits) for child in node.children)
-    return any([_evaluate(child, text, hits) for child in node.children])
+    def _near(self, story: _Story, first_only: bool) -> list[Hit]:
+        """Every word within `slop` other words of the others, in any order."""
+        events: list[tuple[int, int, int]] = []
+        for i in range(len(self.words)):
+            starts = [h for h in self._starts(story, i) if story.in_field(h[0], self.field)]
+            if not starts:
+                return []
+            events.extend((a, b, i) for a, b in starts)
+        events.sort()
+        need = len(self.words)
+        counts = [0] * need
+        have = 0
+        left = 0
+        found: list[Hit] = []
+        for right in range(len(events)):
+            word = events[right][2]
+            counts[word] += 1
+            if counts[word] == 1:
+                have += 1
+            while have == need:
+                first, last = events[left], events[right]
+                if last[0] - first[0] - (need - 1) <= self.slop:  # type: ignore[operator]
+                    found.append((first[0], max(e[1] for e in events[left : right + 1])))
+                    if first_only:
+                        return found
+                gone = events[left][2]
+                counts[gone] -= 1
+                if counts[gone] == 0:
+                    have -= 1
+                left += 1
+        return found
 
 
-def _snippet(text: _Text, at: int, width: int = 30) -> str:
-    start = max(0, at - width // 3)
-    words_ = text.tokens[start : start + width]
-    prefix = "… " if start > 0 else ""
-    suffix = " …" if start + width < len(text.tokens) else ""
-    return prefix + " ".join(words_) + suffix
+class _Compiled:
+    """A rule's query tree with leaves compiled; `test` short-circuits."""
+
+    __slots__ = ("children", "kind", "leaf", "value")
+
+    def __init__(
+        self,
+        kind: str,
+        *,
+        leaf: _Leaf | None = None,
+        children: tuple[_Compiled, ...] = (),
+        value: str = "",
+    ) -> None:
+        self.kind = kind
+        self.leaf = leaf
+        self.children = children
+        self.value = value
+
+    def test(self, story: _Story) -> bool:
+        kind = self.kind
+        if kind == "text":
+            return bool(self.leaf.hits(story, True))  # type: ignore[union-attr]
+        if kind == "and":
+            return all(c.test(story) for c in self.children)
+        if kind == "or":
+            return any(c.test(story) for c in self.children)
+        if kind == "not":
+            return not self.children[0].test(story)
+        if kind == "outlet":
+            host = story.outlet_host()
+            return host == self.value or host.endswith("." + self.value)
+        return any(t.lower() == self.value for t in story.doc.tags)
+
+    def collect(self, story: _Story, out: list[tuple[Hit, str]]) -> None:
+        kind = self.kind
+        if kind == "text":
+            leaf = self.leaf
+            assert leaf is not None
+            out.extend((h, leaf.text) for h in leaf.hits(story, False))
+        elif kind == "and":
+            for c in self.children:
+                c.collect(story, out)
+        elif kind == "or":
+            for c in self.children:
+                if c.test(story):
+                    c.collect(story, out)
+
+
+def _anchor_weight(anchor: str) -> int:
+    if anchor.startswith(_PREFIX):
+        return 40
+    if anchor.startswith((_OUTLET, _TAG)):
+        return 60
+    word = anchor.rsplit(":", 1)[-1] if anchor.startswith(_STEM) else anchor
+    if word in _STOPWORDS or len(word) <= 2:
+        return 100
+    return max(1, 12 - len(word))
+
+
+class _Compiler:
+    def __init__(self, spec: RuleSpec, stemmer: Callable[[str], Callable[[str], str]]) -> None:
+        self.spec = spec
+        self.stem = stemmer(spec.language) if spec.stem else None
+        self.heads: set[str] = set()
+        self.uses_prefix = False
+
+    def word(self, surface: str, case: bool, acronym: bool) -> tuple[str, str]:
+        case_form, folded, key = forms(surface)
+        for form in (folded, key):
+            self.heads.update(form[:i] for i in range(1, len(form)))
+        if case:
+            return "c", case_form
+        if self.stem is not None and not acronym:
+            return "s:" + self.spec.language, self.stem(folded)
+        return "k", key
+
+    def anchor(self, view: str, form: str) -> str:
+        if view == "c":
+            return forms(form)[2]
+        if view.startswith("s:"):
+            return f"{_STEM}{view[2:]}:{form}"
+        return form
+
+    def compile(self, node: Node) -> tuple[_Compiled, frozenset[str] | None]:
+        if isinstance(node, Text):
+            return self.text(node)
+        if isinstance(node, Outlet):
+            return _Compiled("outlet", value=node.host), frozenset({_OUTLET + node.host})
+        if isinstance(node, Tag):
+            return _Compiled("tag", value=node.name), frozenset({_TAG + node.name})
+        if isinstance(node, Not):
+            child, _ = self.compile(node.child)
+            return _Compiled("not", children=(child,)), None
+        parts = [self.compile(c) for c in node.children]
+        children = tuple(p[0] for p in parts)
+        if isinstance(node, Or):
+            anchors: set[str] = set()
+            for _, got in parts:
+                if got is None:
+                    return _Compiled("or", children=children), None
+                anchors |= got
+            return _Compiled("or", children=children), frozenset(anchors)
+        assert isinstance(node, And)
+        options = [got for _, got in parts if got is not None]
+        best = min(options, key=lambda a: sum(map(_anchor_weight, a)), default=None)
+        return _Compiled("and", children=children), best
+
+    def text(self, node: Text) -> tuple[_Compiled, frozenset[str] | None]:
+        acronyms = node.acronyms or (False,) * len(node.words)
+        if node.prefix:
+            self.uses_prefix = True
+            view = "c" if node.case else "w"
+            form = forms(node.words[0])[0 if node.case else 1]
+            leaf = _Leaf(((view, form),), node.text, node.field, True, None)
+            return _Compiled("text", leaf=leaf), frozenset({_PREFIX + form.casefold()[:3]})
+        words = tuple(self.word(w, node.case, a) for w, a in zip(node.words, acronyms, strict=True))
+        leaf = _Leaf(words, node.text, node.field, False, node.slop)
+        best = min((self.anchor(v, f) for v, f in words), key=_anchor_weight)
+        compiled = _Compiled("text", leaf=leaf)
+        if node.joined is None or node.slop is not None:
+            return compiled, frozenset({best})
+        single = self.word(node.joined, node.case, all(acronyms))
+        alt = _Compiled("text", leaf=_Leaf((single,), node.text, node.field, False, None))
+        anchors = frozenset({best, self.anchor(*single)})
+        return _Compiled("or", children=(compiled, alt)), anchors
 
 
 @dataclass(frozen=True, slots=True)
-class CompiledRule:
+class _Rule:
+    index: int
     spec: RuleSpec
-    tree: Node
+    root: _Compiled
+    feeds: frozenset[str]
+    tags: frozenset[str]
 
     def applies_to(self, doc: Document) -> bool:
-        if self.spec.feeds and doc.feed_id not in self.spec.feeds:
+        if self.feeds and doc.feed_id not in self.feeds:
             return False
-        return not (self.spec.tags and not set(self.spec.tags) & set(doc.tags))
+        return not (self.tags and not any(t.lower() in self.tags for t in doc.tags))
+
+    def report(self, story: _Story) -> Match:
+        found: list[tuple[Hit, str]] = []
+        self.root.collect(story, found)
+        found.sort()
+        terms = tuple(dict.fromkeys(text for _, text in found))
+        snippet, highlights = _snippet(story, [h for h, _ in found])
+        return Match(self.spec.name, self.spec.notify, terms, snippet, highlights)
+
+
+def _snippet(story: _Story, hits: list[Hit]) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A short piece of text around the first hit, and the hits' spans within it."""
+    text = story.display_text()
+    spans = sorted(story.char_span(a, b) for a, b in hits)
+    first = spans[0][0] if spans else 0
+    start = max(0, first - _SNIPPET_BEFORE)
+    if start > 0:
+        space = text.find(" ", start, first)
+        start = space + 1 if space >= 0 else start
+    end = min(len(text), start + _SNIPPET_WIDTH)
+    if spans and end < spans[0][1]:
+        end = spans[0][1]
+    if end < len(text):
+        space = text.rfind(" ", max(first, start), end)
+        end = space if space > (spans[0][1] if spans else start) else end
+    lead = "… " if start > 0 else ""
+    tail = " …" if end < len(text) else ""
+    snippet = lead + text[start:end].replace("\n", " ").strip() + tail
+    shift = len(lead) - start - (len(text[start:end]) - len(text[start:end].lstrip()))
+    marks: list[tuple[int, int]] = []
+    for a, b in spans:
+        if a < start or b > end:
+            continue
+        a, b = a + shift, b + shift
+        if marks and a <= marks[-1][1]:
+            marks[-1] = (marks[-1][0], max(b, marks[-1][1]))
+        else:
+            marks.append((a, b))
+    return snippet, tuple(marks)
 
 
 class RuleSet:
     """Rules compiled once per config load, matched against each story."""
 
-    def __init__(self, rules: Iterable[CompiledRule]) -> None:
-        self.rules = tuple(rules)
+    def __init__(self, specs: Sequence[RuleSpec]) -> None:
+        self._stem_caches: dict[str, dict[str, str]] = {}
+        self._stem_fns: dict[str, Callable[[str], str]] = {}
+        self._join_heads: frozenset[str] = frozenset()
+        rules: list[_Rule] = []
+        index: dict[str, list[int]] = {}
+        always: list[int] = []
+        heads: set[str] = set()
+        uses_prefix = False
+        stem_languages: set[str] = set()
+        for i, spec in enumerate(specs):
+            validate_query(spec.query, stem=spec.stem, language=spec.language)
+            compiler = _Compiler(spec, self._stemmer)
+            root, anchors = compiler.compile(parse_query(spec.query))
+            heads |= compiler.heads
+            uses_prefix = uses_prefix or compiler.uses_prefix
+            if spec.stem:
+                stem_languages.add(spec.language)
+            rules.append(
+                _Rule(
+                    i,
+                    spec,
+                    root,
+                    frozenset(spec.feeds),
+                    frozenset(t.lower() for t in spec.tags),
+                )
+            )
+            if anchors is None:
+                always.append(i)
+            else:
+                for anchor in anchors:
+                    index.setdefault(anchor, []).append(i)
+        self._rules = tuple(rules)
+        self._index = index
+        self._always = tuple(always)
+        self._join_heads = frozenset(heads)
+        self._uses_prefix = uses_prefix
+        self._stem_languages = tuple(sorted(stem_languages))
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def _stemmer(self, language: str) -> Callable[[str], str]:
+        known = self._stem_fns.get(language)
+        if known is not None:
+            return known
+        cache = self._stem_caches.setdefault(language, {})
+        stemmer = snowballstemmer.stemmer(language)
+
+        def stem(word: str) -> str:
+            got = cache.get(word)
+            if got is None:
+                if len(cache) > 200_000:
+                    cache.clear()
+                got = cache[word] = stemmer.stemWord(word)
+            return got
+
+        self._stem_fns[language] = stem
+        return stem
+
+    def candidates(self, doc: Document) -> list[int]:
+        """Indices of the rules a story's words select (exposed for tests and bench)."""
+        return self._candidates(_Story(self, doc))
+
+    def _candidates(self, story: _Story) -> list[int]:
+        found = set(self._always)
+        index = self._index
+        for anchor in story.anchors():
+            rules = index.get(anchor)
+            if rules is not None:
+                found.update(rules)
+        return sorted(found)
 
     def match(self, doc: Document) -> list[Match]:
-        text = _Text.of(doc.title + "\n" + plain_text(doc.body))
+        story = _Story(self, doc)
         matches: list[Match] = []
-        for rule in self.rules:
-            if not rule.applies_to(doc):
-                continue
-            hits: list[tuple[int, Phrase]] = []
-            if _evaluate(rule.tree, text, hits):
-                hits.sort(key=lambda h: h[0])
-                terms = tuple(dict.fromkeys(p.text for _, p in hits))
-                snippet = _snippet(text, hits[0][0]) if hits else ""
-                matches.append(Match(rule.spec.name, rule.spec.notify, terms, snippet))
+        for i in self._candidates(story):
+            rule = self._rules[i]
+            if rule.applies_to(doc) and rule.root.test(story):
+                matches.append(rule.report(story))
         return matches
 
 
 def compile_rules(specs: Sequence[RuleSpec]) -> RuleSet:
     """Compile every rule; raises the first QueryError (config validation lists all)."""
-    return RuleSet(CompiledRule(spec, parse_query(spec.query)) for spec in specs)
+    return RuleSet(specs)
