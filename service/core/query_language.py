@@ -14,7 +14,7 @@ from luqum import tree as lq
 from luqum.exceptions import IllegalCharacterError, ParseSyntaxError
 from luqum.thread import parse as luqum_parse
 
-from service.core.rule_text import is_acronym, query_words
+from service.core.rule_text import HYPHENS, hyphenated, is_acronym, query_words
 
 MAX_PROXIMITY = 20
 MIN_WILDCARD_PREFIX = 3
@@ -218,14 +218,14 @@ class _Builder:
         if not quoted and raw.endswith("*"):
             prefix = True
             value = value[:-1]
-        pairs = query_words(value)
-        if not pairs:
+        tokens = query_words(value)
+        if not tokens:
             raise QueryError(f"{written!r} has no letters or digits", col)
-        words = tuple(w for w, _ in pairs)
+        words = tuple(t.rstrip(HYPHENS) for t in tokens)
         acronyms = tuple(is_acronym(w) for w in words)
         text = written
         if prefix:
-            if len(words) != 1 or pairs[0][1]:
+            if len(words) != 1 or hyphenated(tokens[0]):
                 raise QueryError("a wildcard ends a single word", col)
             if len(words[0]) < MIN_WILDCARD_PREFIX:
                 raise QueryError(
@@ -233,7 +233,7 @@ class _Builder:
                 )
             return Text(words, text, col, ctx.field, ctx.case, prefix=True, acronyms=acronyms)
         joined = None
-        if len(words) > 1 and all(sep.strip() == "-" for _, sep in pairs[:-1]):
+        if len(words) > 1 and all(hyphenated(t) for t in tokens[:-1]):
             joined = "".join(words)
         return Text(words, text, col, ctx.field, ctx.case, joined=joined, acronyms=acronyms)
 

@@ -10,14 +10,72 @@ term matches a word exactly when their forms agree.
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
 from functools import lru_cache
 
-from service.core.text import fold
+# A word (letters or digits of any script, inner apostrophes kept), with a hyphen
+# that joins it to the next word kept on the end ("cease-" of "cease-fire").
+HYPHENS = "-\u2010\u2011\u00ad"
+TOKEN = re.compile(r"\w+(?:['\u2019\u02bc]\w+)*[" + HYPHENS + "]?")
+WORD = re.compile(r"\w+(?:['\u2019\u02bc]\w+)*")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})
 
-# A word, then the separator up to the next word (used to decide compounds).
-PAIRS = re.compile(r"(\w+(?:'\w+)*)(\W*)")
-WORD = re.compile(r"\w+(?:'\w+)*")
+_BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "tr",
+        "td",
+        "th",
+        "table",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "figure",
+        "figcaption",
+        "pre",
+        "hr",
+        "dd",
+        "dt",
+        "dl",
+    ]
+)
+_HIDDEN = re.compile(
+    r"<(script|style|noscript|template)\b.*?</\1\s*>|<!--.*?-->", re.DOTALL | re.IGNORECASE
+)
+_TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9:-]*)[^>]*>")
+
+
+def _tag(m: re.Match[str]) -> str:
+    return "\n" if m.group(1).lower() in _BLOCK_TAGS else ""
+
+
+def clean_text(markup: str) -> str:
+    """Story text as rules read it: tags dropped (a block tag is a line break),
+    entities decoded, NFKC-normalised. Offsets into it are what highlights use."""
+    text = markup
+    if "<" in text:
+        text = _TAG.sub(_tag, _HIDDEN.sub("", text))
+    if "&" in text:
+        text = html.unescape(text)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return text
+
 
 # Words ending in "s" that are not plurals, and "-ie" nouns whose plural ends in "ies".
 _NOT_PLURAL = frozenset(
@@ -85,14 +143,20 @@ def plural_fold(word: str) -> str:
 @lru_cache(maxsize=1 << 17)
 def forms(surface: str) -> tuple[str, str, str]:
     """(case form, folded form, key form) of one token."""
+    surface = surface.rstrip(HYPHENS).translate(_APOSTROPHES)
     case = surface[:-2] if surface.endswith(("'s", "'S")) and len(surface) > 2 else surface
     folded = case.casefold()
     return case, folded, plural_fold(folded)
 
 
-def query_words(text: str) -> list[tuple[str, str]]:
-    """Tokens of a query term with the separator after each, like a story's."""
-    return [(m.group(1), m.group(2)) for m in PAIRS.finditer(fold(text))]
+def hyphenated(token: str) -> bool:
+    """Whether a token (from TOKEN) is joined to the next by a hyphen."""
+    return token[-1] in HYPHENS
+
+
+def query_words(text: str) -> list[str]:
+    """Tokens of a query term, read exactly as a story's are (see TOKEN)."""
+    return TOKEN.findall(clean_text(text))
 
 
 def is_acronym(surface: str) -> bool:
@@ -100,16 +164,11 @@ def is_acronym(surface: str) -> bool:
     return len(surface) >= 2 and surface.isupper()
 
 
-def joinable(left: str, separator: str, right: str) -> bool:
-    """Whether two neighbouring tokens may also be read as one compound word.
+def joinable(left: str, hyphen: bool, right: str) -> bool:
+    """Whether two neighbouring words may also be read as one compound word.
 
-    A hyphen always joins ("cease-fire", "e-mail"); plain whitespace joins only
-    words of four letters or more each ("cease fire"), so "the rapist" never
-    reads as "therapist".
+    A hyphen always joins ("cease-fire", "e-mail"); otherwise only words of four
+    letters or more each join ("cease fire"), so "the rapist" never reads as
+    "therapist".
     """
-    if not separator:
-        return False
-    stripped = separator.strip()
-    if stripped == "-":
-        return True
-    return not stripped and len(left) >= 4 and len(right) >= 4
+    return bool(right) and (hyphen or (len(left) >= 4 and len(right) >= 4))

@@ -13,8 +13,12 @@ service/core/query_language.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from operator import methodcaller
 
 import snowballstemmer
 
@@ -30,8 +34,7 @@ from service.core.query_language import (
     Text,
     parse_query,
 )
-from service.core.rule_text import PAIRS, WORD, forms, joinable, plural_fold
-from service.core.text import fold, html_to_text
+from service.core.rule_text import HYPHENS, clean_text, forms, joinable, plural_fold
 
 __all__ = [
     "Document",
@@ -50,10 +53,10 @@ _SNIPPET_BEFORE = 60
 _SNIPPET_WIDTH = 220
 
 # Anchor namespaces: plain keys are bare; the others carry a control-character prefix.
-_PREFIX = "\x03"
-_OUTLET = "\x04"
-_TAG = "\x05"
-_STEM = "\x06"
+_PREFIX = "\x03\x00"
+_OUTLET = "\x04\x00"
+_TAG = "\x05\x00"
+_STEM = "\x06"  # then the language, "\x00" and the stem
 
 _STOPWORDS = frozenset(
     [
@@ -166,112 +169,169 @@ def validate_query(query: str, *, stem: bool = False, language: str = "english")
 # ---- the story, tokenised once ------------------------------------------------
 
 
+def _positions(arr: list[str]) -> dict[str, list[int]]:
+    pos: dict[str, list[int]] = {}
+    for i, form in enumerate(arr):
+        got = pos.get(form)
+        if got is None:
+            pos[form] = [i]
+        else:
+            got.append(i)
+    pos.pop("", None)
+    return pos
+
+
+def _derived(base: dict[str, list[int]], fn: Callable[[str], str]) -> dict[str, list[int]]:
+    """Positions of fn(form), from the positions of each form (O(distinct words))."""
+    pos: dict[str, list[int]] = {}
+    for form, ps in base.items():
+        key = fn(form)
+        got = pos.get(key)
+        pos[key] = ps if got is None else sorted(got + ps)
+    return pos
+
+
+def _plural_folded(base: dict[str, list[int]]) -> dict[str, list[int]]:
+    """Positions by key form: only words ending in "s" can differ from their folded form."""
+    pos = dict(base)
+    for form in [f for f in base if f[-1] == "s"]:
+        key = _key(form)
+        if key != form:
+            ps = pos.pop(form)
+            got = pos.get(key)
+            pos[key] = ps if got is None else sorted(got + ps)
+    return pos
+
+
 class _View:
-    """One form of every token: `arr[p]` is the form at position p, `pos` its
-    positions, and `jarr`/`jpos` the same for two-token compounds starting at p."""
+    """One form of every token: `pos` maps a form to its positions, `jpos` a
+    two-token compound's form to its start positions, `arr[p]`/`jarr[p]` the
+    forms at position p (built on first use, for phrases)."""
 
-    __slots__ = ("arr", "jarr", "jpos", "pos")
+    __slots__ = ("_arr", "_arr_of", "_sorted", "jarr", "jpos", "pos")
 
-    def __init__(self, arr: list[str], joins: dict[int, str]) -> None:
-        self.arr = arr
-        pos: dict[str, list[int]] = {}
-        for i, form in enumerate(arr):
-            if form:
-                got = pos.get(form)
-                if got is None:
-                    pos[form] = [i]
-                else:
-                    got.append(i)
+    def __init__(
+        self,
+        pos: dict[str, list[int]],
+        joins: dict[int, str],
+        arr_of: Callable[[], list[str]],
+    ) -> None:
         self.pos = pos
         self.jarr = joins
         jpos: dict[str, list[int]] = {}
         for i, form in joins.items():
             jpos.setdefault(form, []).append(i)
         self.jpos = jpos
+        self._arr_of = arr_of
+        self._arr: list[str] | None = None
+        self._sorted: list[str] | None = None
+
+    @property
+    def arr(self) -> list[str]:
+        if self._arr is None:
+            self._arr = self._arr_of()
+        return self._arr
+
+    def starting_with(self, prefix: str) -> list[str]:
+        """Forms that start with `prefix`."""
+        if self._sorted is None:
+            self._sorted = sorted(self.pos)
+        forms_ = self._sorted
+        found = []
+        i = bisect_left(forms_, prefix)
+        while i < len(forms_) and forms_[i].startswith(prefix):
+            found.append(forms_[i])
+            i += 1
+        return found
+
+
+@lru_cache(maxsize=1 << 17)
+def _folded(surface: str) -> str:
+    return forms(surface)[1]
+
+
+@lru_cache(maxsize=1 << 17)
+def _case(surface: str) -> str:
+    return forms(surface)[0]
+
+
+@lru_cache(maxsize=1 << 17)
+def _key(folded: str) -> str:
+    return plural_fold(folded)
 
 
 class _Story:
     __slots__ = (
-        "_spans",
         "_views",
-        "body",
         "body_start",
         "doc",
         "folded",
         "joins",
+        "kjpos",
+        "kpos",
         "length",
         "rules",
+        "spans",
         "surfaces",
-        "title",
+        "text",
     )
 
     def __init__(self, rules: RuleSet, doc: Document) -> None:
         self.rules = rules
         self.doc = doc
-        self.title = fold(html_to_text(doc.title)).replace("\n", " ")
-        self.body = fold(html_to_text(doc.body))
-        title_pairs = PAIRS.findall(self.title)
-        body_pairs = PAIRS.findall(self.body)
-        self.body_start = len(title_pairs) + _GAP
-        pad = [""] * _GAP
-        surfaces = [w for w, _ in title_pairs] + pad + [w for w, _ in body_pairs]
-        seps = [s for _, s in title_pairs] + pad + [s for _, s in body_pairs]
+        title = clean_text(doc.title).replace("\n", " ")
+        body = clean_text(doc.body)
+        offset = len(title) + 1
+        self.text = title + "\n" + body
+        title_tokens = list(SPANNED.finditer(title))
+        body_tokens = list(SPANNED.finditer(self.text, offset))
+        self.body_start = len(title_tokens) + _GAP
+        gap: list[re.Match[str] | None] = [None] * _GAP
+        tokens = [*title_tokens, *gap, *body_tokens]
+        self.spans = tokens
+        surfaces = [*map(_surface, title_tokens), *[""] * _GAP, *map(_surface, body_tokens)]
         self.surfaces = surfaces
         self.length = len(surfaces)
-        triples = [forms(s) for s in surfaces]
-        folded = [t[1] for t in triples]
+        folded = list(map(_folded, surfaces))
         self.folded = folded
         heads = rules._join_heads
-        self.joins = [
-            p
-            for p in range(self.length - 1)
-            if folded[p] in heads and folded[p + 1] and joinable(folded[p], seps[p], folded[p + 1])
-        ]
-        keys = [t[2] for t in triples]
-        key_joins = {p: plural_fold(folded[p] + folded[p + 1]) for p in self.joins}
-        self._views: dict[str, _View] = {"k": _View(keys, key_joins)}
-        self._spans: list[tuple[int, int]] | None = None
+        joins: list[int] = []
+        if heads:
+            last = self.length - 1
+            for p in [p for p, f in enumerate(folded) if f in heads]:
+                token = tokens[p]
+                hyphen = token is not None and bool(token.group(2))
+                if p < last and joinable(folded[p], hyphen, folded[p + 1]):
+                    joins.append(p)
+        self.joins = joins
+        w = _View(_positions(folded), {}, lambda: folded)
+        key_joins = {p: _key(folded[p] + folded[p + 1]) for p in joins}
+        k = _View(_plural_folded(w.pos), key_joins, lambda: list(map(_key, folded)))
+        self.kpos = k.pos
+        self.kjpos = k.jpos
+        self._views: dict[str, _View] = {"k": k, "w": w}
 
     def view(self, name: str) -> _View:
         got = self._views.get(name)
         if got is not None:
             return got
         folded = self.folded
-        if name == "w":
-            got = _View(folded, {})
-        elif name == "c":
-            case = [forms(s)[0] for s in self.surfaces]
-            got = _View(case, {p: case[p] + case[p + 1] for p in self.joins})
+        if name == "c":
+            case = list(map(_case, self.surfaces))
+            got = _View(
+                _positions(case), {p: case[p] + case[p + 1] for p in self.joins}, lambda: case
+            )
         else:
             stem = self.rules._stemmer(name[2:])
+            stems = {form: stem(form) for form in self._views["w"].pos}
+            stems[""] = ""
             got = _View(
-                [stem(w) if w else "" for w in folded],
+                _derived(self._views["w"].pos, stems.__getitem__),
                 {p: stem(folded[p] + folded[p + 1]) for p in self.joins},
+                lambda: list(map(stems.__getitem__, folded)),
             )
         self._views[name] = got
         return got
-
-    def anchors(self) -> Iterator[str]:
-        k = self._views["k"]
-        yield from k.pos
-        yield from k.jpos
-        if self.rules._uses_prefix:
-            for form in self.view("w").pos:
-                yield _PREFIX + form[:3]
-        for language in self.rules._stem_languages:
-            view = self.view("s:" + language)
-            tag = f"{_STEM}{language}:"
-            for form in view.pos:
-                yield tag + form
-            for form in view.jpos:
-                yield tag + form
-        host = self.outlet_host()
-        if host:
-            labels = host.split(".")
-            for i in range(len(labels)):
-                yield _OUTLET + ".".join(labels[i:])
-        for tag_name in self.doc.tags:
-            yield _TAG + tag_name.lower()
 
     def outlet_host(self) -> str:
         return (self.doc.outlet or "").lower().removeprefix("www.")
@@ -281,20 +341,17 @@ class _Story:
             return True
         return (p < self.body_start) == (field == "title")
 
-    def display_text(self) -> str:
-        return self.title + "\n" + self.body
-
     def char_span(self, start: int, end: int) -> tuple[int, int]:
-        """Character span in display_text() of token positions [start, end)."""
-        if self._spans is None:
-            spans = [m.span() for m in WORD.finditer(self.title)]
-            spans.extend([(-1, -1)] * _GAP)
-            offset = len(self.title) + 1
-            spans.extend(
-                (a + offset, b + offset) for a, b in (m.span() for m in WORD.finditer(self.body))
-            )
-            self._spans = spans
-        return self._spans[start][0], self._spans[end - 1][1]
+        """Character span in `text` of token positions [start, end)."""
+        first, last = self.spans[start], self.spans[end - 1]
+        assert first is not None
+        assert last is not None
+        return first.start(1), last.end(1)
+
+
+# A word, then the hyphen that joins it to the next, if any (see rule_text.TOKEN).
+SPANNED = re.compile(r"(\w+(?:['\u2019\u02bc]\w+)*)([" + HYPHENS + "]?)")
+_surface = methodcaller("group", 1)
 
 
 # ---- compiled rules ----------------------------------------------------------
@@ -325,7 +382,7 @@ class _Leaf:
         name, form = self.words[i]
         view = story.view(name)
         if self.prefix:
-            return [(p, p + 1) for key, ps in view.pos.items() if key.startswith(form) for p in ps]
+            return sorted((p, p + 1) for key in view.starting_with(form) for p in view.pos[key])
         hits = [(p, p + 1) for p in view.pos.get(form, ())]
         joined = view.jpos.get(form)
         if joined:
@@ -399,10 +456,27 @@ class _Leaf:
         return found
 
 
+Test = Callable[[_Story], bool]
+
+
+def _leaf_test(leaf: _Leaf) -> Test:
+    if leaf.slop is None and not leaf.prefix and len(leaf.words) == 1 and leaf.field is None:
+        name, form = leaf.words[0]
+        if name == "k":
+            return lambda s: form in s.kpos or form in s.kjpos
+
+        def single(s: _Story) -> bool:
+            view = s.view(name)
+            return form in view.pos or form in view.jpos
+
+        return single
+    return lambda s: bool(leaf.hits(s, True))
+
+
 class _Compiled:
     """A rule's query tree with leaves compiled; `test` short-circuits."""
 
-    __slots__ = ("children", "kind", "leaf", "value")
+    __slots__ = ("children", "kind", "leaf", "test", "value")
 
     def __init__(
         self,
@@ -416,21 +490,36 @@ class _Compiled:
         self.leaf = leaf
         self.children = children
         self.value = value
+        self.test: Test = self._tester()
 
-    def test(self, story: _Story) -> bool:
-        kind = self.kind
+    def _tester(self) -> Test:
+        kind, value = self.kind, self.value
+        tests = tuple(c.test for c in self.children)
         if kind == "text":
-            return bool(self.leaf.hits(story, True))  # type: ignore[union-attr]
+            assert self.leaf is not None
+            return _leaf_test(self.leaf)
         if kind == "and":
-            return all(c.test(story) for c in self.children)
+            if len(tests) == 2:
+                a, b = tests
+                return lambda s: a(s) and b(s)
+            return lambda s: all(t(s) for t in tests)
         if kind == "or":
-            return any(c.test(story) for c in self.children)
+            if len(tests) == 2:
+                a, b = tests
+                return lambda s: a(s) or b(s)
+            return lambda s: any(t(s) for t in tests)
         if kind == "not":
-            return not self.children[0].test(story)
+            only = tests[0]
+            return lambda s: not only(s)
         if kind == "outlet":
-            host = story.outlet_host()
-            return host == self.value or host.endswith("." + self.value)
-        return any(t.lower() == self.value for t in story.doc.tags)
+            suffix = "." + value
+
+            def outlet(s: _Story) -> bool:
+                host = s.outlet_host()
+                return host == value or host.endswith(suffix)
+
+            return outlet
+        return lambda s: any(t.lower() == value for t in s.doc.tags)
 
     def collect(self, story: _Story, out: list[tuple[Hit, str]]) -> None:
         kind = self.kind
@@ -452,7 +541,7 @@ def _anchor_weight(anchor: str) -> int:
         return 40
     if anchor.startswith((_OUTLET, _TAG)):
         return 60
-    word = anchor.rsplit(":", 1)[-1] if anchor.startswith(_STEM) else anchor
+    word = anchor.rsplit("\x00", 1)[-1]
     if word in _STOPWORDS or len(word) <= 2:
         return 100
     return max(1, 12 - len(word))
@@ -479,7 +568,7 @@ class _Compiler:
         if view == "c":
             return forms(form)[2]
         if view.startswith("s:"):
-            return f"{_STEM}{view[2:]}:{form}"
+            return f"{_STEM}{view[2:]}\x00{form}"
         return form
 
     def compile(self, node: Node) -> tuple[_Compiled, frozenset[str] | None]:
@@ -550,33 +639,56 @@ class _Rule:
 
 def _snippet(story: _Story, hits: list[Hit]) -> tuple[str, tuple[tuple[int, int], ...]]:
     """A short piece of text around the first hit, and the hits' spans within it."""
-    text = story.display_text()
+    text = story.text
     spans = sorted(story.char_span(a, b) for a, b in hits)
-    first = spans[0][0] if spans else 0
+    first, first_end = spans[0] if spans else (0, 0)
     start = max(0, first - _SNIPPET_BEFORE)
     if start > 0:
         space = text.find(" ", start, first)
         start = space + 1 if space >= 0 else start
-    end = min(len(text), start + _SNIPPET_WIDTH)
-    if spans and end < spans[0][1]:
-        end = spans[0][1]
+    end = max(min(len(text), start + _SNIPPET_WIDTH), first_end)
     if end < len(text):
-        space = text.rfind(" ", max(first, start), end)
-        end = space if space > (spans[0][1] if spans else start) else end
-    lead = "… " if start > 0 else ""
-    tail = " …" if end < len(text) else ""
-    snippet = lead + text[start:end].replace("\n", " ").strip() + tail
-    shift = len(lead) - start - (len(text[start:end]) - len(text[start:end].lstrip()))
+        space = text.rfind(" ", first_end, end)
+        end = space if space > first_end else end
+    piece = text[start:end]
     marks: list[tuple[int, int]] = []
     for a, b in spans:
         if a < start or b > end:
             continue
-        a, b = a + shift, b + shift
+        a, b = a - start, b - start
         if marks and a <= marks[-1][1]:
             marks[-1] = (marks[-1][0], max(b, marks[-1][1]))
         else:
             marks.append((a, b))
-    return snippet, tuple(marks)
+    if _SPACE_RUN.search(piece):
+        piece, marks = _collapse(piece, marks)
+    lead = "… " if start > 0 else ""
+    tail = " …" if end < len(text) else ""
+    shift = len(lead)
+    return lead + piece + tail, tuple((a + shift, b + shift) for a, b in marks)
+
+
+_SPACE_RUN = re.compile(r"\s{2,}|[^\S ]")
+
+
+def _collapse(piece: str, marks: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """White space runs to one space (and trimmed), highlight offsets moved to match.
+
+    Highlight ends are token boundaries, so never inside a run."""
+    runs = [m.span() for m in _SPACES.finditer(piece)]
+
+    def moved(offset: int) -> int:
+        removed = 0
+        for a, b in runs:
+            if b > offset:
+                break
+            removed += (b - a) - (0 if a == 0 or b == len(piece) else 1)
+        return offset - removed
+
+    return " ".join(piece.split()), [(moved(a), moved(b)) for a, b in marks]
+
+
+_SPACES = re.compile(r"\s+")
 
 
 class RuleSet:
@@ -587,7 +699,11 @@ class RuleSet:
         self._stem_fns: dict[str, Callable[[str], str]] = {}
         self._join_heads: frozenset[str] = frozenset()
         rules: list[_Rule] = []
-        index: dict[str, list[int]] = {}
+        self._by_key: dict[str, list[int]] = {}
+        self._by_prefix: dict[str, list[int]] = {}
+        self._by_stem: dict[str, dict[str, list[int]]] = {}
+        self._by_outlet: dict[str, list[int]] = {}
+        self._by_tag: dict[str, list[int]] = {}
         always: list[int] = []
         heads: set[str] = set()
         uses_prefix = False
@@ -613,13 +729,23 @@ class RuleSet:
                 always.append(i)
             else:
                 for anchor in anchors:
-                    index.setdefault(anchor, []).append(i)
+                    self._index_for(anchor).setdefault(anchor.rsplit("\x00", 1)[-1], []).append(i)
         self._rules = tuple(rules)
-        self._index = index
         self._always = tuple(always)
         self._join_heads = frozenset(heads)
         self._uses_prefix = uses_prefix
         self._stem_languages = tuple(sorted(stem_languages))
+
+    def _index_for(self, anchor: str) -> dict[str, list[int]]:
+        if anchor.startswith(_PREFIX):
+            return self._by_prefix
+        if anchor.startswith(_OUTLET):
+            return self._by_outlet
+        if anchor.startswith(_TAG):
+            return self._by_tag
+        if anchor.startswith(_STEM):
+            return self._by_stem.setdefault(anchor[1:].split("\x00", 1)[0], {})
+        return self._by_key
 
     def __len__(self) -> int:
         return len(self._rules)
@@ -648,19 +774,39 @@ class RuleSet:
 
     def _candidates(self, story: _Story) -> list[int]:
         found = set(self._always)
-        index = self._index
-        for anchor in story.anchors():
-            rules = index.get(anchor)
-            if rules is not None:
-                found.update(rules)
+        index = self._by_key
+        for anchor in index.keys() & story.kpos.keys():
+            found.update(index[anchor])
+        if story.kjpos:
+            for anchor in index.keys() & story.kjpos.keys():
+                found.update(index[anchor])
+        if self._by_prefix:
+            index = self._by_prefix
+            starts = {form[:3] for form in story.view("w").pos}
+            for anchor in index.keys() & starts:
+                found.update(index[anchor])
+        for language, index in self._by_stem.items():
+            view = story.view("s:" + language)
+            for anchor in index.keys() & view.pos.keys():
+                found.update(index[anchor])
+            for anchor in index.keys() & view.jpos.keys():
+                found.update(index[anchor])
+        host = story.outlet_host()
+        if host and self._by_outlet:
+            labels = host.split(".")
+            for i in range(len(labels)):
+                found.update(self._by_outlet.get(".".join(labels[i:]), ()))
+        for tag in story.doc.tags:
+            found.update(self._by_tag.get(tag.lower(), ()))
         return sorted(found)
 
     def match(self, doc: Document) -> list[Match]:
         story = _Story(self, doc)
         matches: list[Match] = []
+        rules = self._rules
         for i in self._candidates(story):
-            rule = self._rules[i]
-            if rule.applies_to(doc) and rule.root.test(story):
+            rule = rules[i]
+            if rule.root.test(story) and rule.applies_to(doc):
                 matches.append(rule.report(story))
         return matches
 
