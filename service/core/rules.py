@@ -459,9 +459,20 @@ class _Leaf:
 Test = Callable[[_Story], bool]
 
 
+def _simple_key(leaf: _Leaf | None) -> str | None:
+    """The form of a plain one-word leaf (no field, wildcard or proximity), else None."""
+    if leaf is None or leaf.slop is not None or leaf.prefix or leaf.field is not None:
+        return None
+    if len(leaf.words) != 1 or leaf.words[0][0] != "k":
+        return None
+    return leaf.words[0][1]
+
+
 def _leaf_test(leaf: _Leaf) -> Test:
-    if leaf.slop is None and not leaf.prefix and len(leaf.words) == 1 and leaf.field is None:
-        name, form = leaf.words[0]
+    words = leaf.words
+    simple = leaf.slop is None and not leaf.prefix and leaf.field is None
+    if simple and len(words) == 1:
+        name, form = words[0]
         if name == "k":
             return lambda s: form in s.kpos or form in s.kjpos
 
@@ -470,6 +481,27 @@ def _leaf_test(leaf: _Leaf) -> Test:
             return form in view.pos or form in view.jpos
 
         return single
+    names = {name for name, _ in words}
+    if simple and len(names) == 1:
+        name = names.pop()
+        forms_ = tuple(form for _, form in words)
+        first, rest = forms_[0], tuple(enumerate(forms_[1:], 1))
+        size = len(forms_)
+
+        def phrase(s: _Story) -> bool:
+            view = s.view(name)
+            starts = view.pos.get(first)
+            if starts:
+                arr = view.arr
+                limit = s.length - size
+                for p in starts:
+                    if p <= limit and all(arr[p + i] == f for i, f in rest):
+                        return True
+            if view.jpos and any(f in view.jpos for f in forms_):
+                return bool(leaf.hits(s, True))  # a compound may stand for one of the words
+            return False
+
+        return phrase
     return lambda s: bool(leaf.hits(s, True))
 
 
@@ -504,6 +536,20 @@ class _Compiled:
                 return lambda s: a(s) and b(s)
             return lambda s: all(t(s) for t in tests)
         if kind == "or":
+            keys = tuple(k for c in self.children if (k := _simple_key(c.leaf)) is not None)
+            if len(keys) > 1:
+                others = tuple(
+                    c.test for c in self.children if _simple_key(c.leaf) is None
+                )
+
+                def any_word(s: _Story) -> bool:
+                    if any(map(s.kpos.__contains__, keys)):
+                        return True
+                    if s.kjpos and any(map(s.kjpos.__contains__, keys)):
+                        return True
+                    return any(t(s) for t in others)
+
+                return any_word
             if len(tests) == 2:
                 a, b = tests
                 return lambda s: a(s) or b(s)
@@ -675,20 +721,20 @@ def _collapse(piece: str, marks: list[tuple[int, int]]) -> tuple[str, list[tuple
     """White space runs to one space (and trimmed), highlight offsets moved to match.
 
     Highlight ends are token boundaries, so never inside a run."""
-    runs = [m.span() for m in _SPACES.finditer(piece)]
+    lead = len(piece) - len(piece.lstrip())
+    piece = piece.strip()
+    runs = [m.span() for m in _SPACE_RUN.finditer(piece)]
 
     def moved(offset: int) -> int:
+        offset -= lead
         removed = 0
         for a, b in runs:
             if b > offset:
                 break
-            removed += (b - a) - (0 if a == 0 or b == len(piece) else 1)
+            removed += b - a - 1
         return offset - removed
 
-    return " ".join(piece.split()), [(moved(a), moved(b)) for a, b in marks]
-
-
-_SPACES = re.compile(r"\s+")
+    return _SPACE_RUN.sub(" ", piece), [(moved(a), moved(b)) for a, b in marks]
 
 
 class RuleSet:

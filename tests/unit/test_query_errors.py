@@ -34,7 +34,9 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("query", "message", "column"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+@pytest.mark.parametrize(
+    ("query", "message", "column"), [b[1:] for b in BAD], ids=[b[0] for b in BAD]
+)
 def test_bad_query_names_problem_and_column(query: str, message: str, column: int) -> None:
     with pytest.raises(QueryError) as caught:
         parse_query(query)
