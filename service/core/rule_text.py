@@ -143,7 +143,9 @@ def plural_fold(word: str) -> str:
 @lru_cache(maxsize=1 << 17)
 def forms(surface: str) -> tuple[str, str, str]:
     """(case form, folded form, key form) of one token."""
-    surface = surface.rstrip(HYPHENS).translate(_APOSTROPHES)
+    surface = surface.rstrip(HYPHENS)
+    if "\u2019" in surface or "\u02bc" in surface:
+        surface = surface.translate(_APOSTROPHES)
     case = surface[:-2] if surface.endswith(("'s", "'S")) and len(surface) > 2 else surface
     folded = case.casefold()
     return case, folded, plural_fold(folded)

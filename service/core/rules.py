@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import methodcaller
@@ -212,7 +212,7 @@ class _View:
 
     def __init__(
         self,
-        pos: dict[str, list[int]],
+        pos: Mapping[str, list[int]],
         joins: dict[int, str],
         arr_of: Callable[[], list[str]],
     ) -> None:
@@ -245,6 +245,34 @@ class _View:
         return found
 
 
+class _CasePositions(Mapping[str, list[int]]):
+    """Positions of case-sensitive forms, looked up through the folded forms' index
+    (a case-sensitive term is rare: indexing every surface form is not worth it)."""
+
+    def __init__(self, folded_positions: dict[str, list[int]], case: list[str]) -> None:
+        self._folded_positions = folded_positions
+        self._case = case
+        self._all: dict[str, list[int]] | None = None
+
+    def __getitem__(self, form: str) -> list[int]:
+        folded = forms(form)[1]
+        found = [p for p in self._folded_positions.get(folded, ()) if self._case[p] == form]
+        if not found:
+            raise KeyError(form)
+        return found
+
+    def _every(self) -> dict[str, list[int]]:
+        if self._all is None:
+            self._all = _positions(self._case)
+        return self._all
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._every())
+
+    def __len__(self) -> int:
+        return len(self._every())
+
+
 @lru_cache(maxsize=1 << 17)
 def _folded(surface: str) -> str:
     return forms(surface)[1]
@@ -262,6 +290,7 @@ def _key(folded: str) -> str:
 
 class _Story:
     __slots__ = (
+        "_flat",
         "_views",
         "body_start",
         "doc",
@@ -274,6 +303,7 @@ class _Story:
         "spans",
         "surfaces",
         "text",
+        "wpos",
     )
 
     def __init__(self, rules: RuleSet, doc: Document) -> None:
@@ -304,12 +334,15 @@ class _Story:
                 if p < last and joinable(folded[p], hyphen, folded[p + 1]):
                     joins.append(p)
         self.joins = joins
-        w = _View(_positions(folded), {}, lambda: folded)
+        wpos = _positions(folded)
+        self.wpos = wpos
+        w = _View(wpos, {}, lambda: folded)
         key_joins = {p: _key(folded[p] + folded[p + 1]) for p in joins}
-        k = _View(_plural_folded(w.pos), key_joins, lambda: list(map(_key, folded)))
+        k = _View(_plural_folded(wpos), key_joins, lambda: list(map(_key, folded)))
         self.kpos = k.pos
         self.kjpos = k.jpos
         self._views: dict[str, _View] = {"k": k, "w": w}
+        self._flat: str | None = None
 
     def view(self, name: str) -> _View:
         got = self._views.get(name)
@@ -318,15 +351,14 @@ class _Story:
         folded = self.folded
         if name == "c":
             case = list(map(_case, self.surfaces))
-            got = _View(
-                _positions(case), {p: case[p] + case[p + 1] for p in self.joins}, lambda: case
-            )
+            joins = {p: case[p] + case[p + 1] for p in self.joins}
+            got = _View(_CasePositions(self.wpos, case), joins, lambda: case)
         else:
             stem = self.rules._stemmer(name[2:])
-            stems = {form: stem(form) for form in self._views["w"].pos}
+            stems = {form: stem(form) for form in self.wpos}
             stems[""] = ""
             got = _View(
-                _derived(self._views["w"].pos, stems.__getitem__),
+                _derived(self.wpos, stems.__getitem__),
                 {p: stem(folded[p] + folded[p + 1]) for p in self.joins},
                 lambda: list(map(stems.__getitem__, folded)),
             )
@@ -340,6 +372,13 @@ class _Story:
         if field is None:
             return True
         return (p < self.body_start) == (field == "title")
+
+    def flat(self) -> str:
+        """`text` with line breaks, tabs and no-break spaces as plain spaces (same offsets)."""
+        if self._flat is None:
+            text = self.text.replace("\n", " ").replace("\t", " ").replace("\r", " ")
+            self._flat = text.replace("\xa0", " ")
+        return self._flat
 
     def char_span(self, start: int, end: int) -> tuple[int, int]:
         """Character span in `text` of token positions [start, end)."""
@@ -538,9 +577,7 @@ class _Compiled:
         if kind == "or":
             keys = tuple(k for c in self.children if (k := _simple_key(c.leaf)) is not None)
             if len(keys) > 1:
-                others = tuple(
-                    c.test for c in self.children if _simple_key(c.leaf) is None
-                )
+                others = tuple(c.test for c in self.children if _simple_key(c.leaf) is None)
 
                 def any_word(s: _Story) -> bool:
                     if any(map(s.kpos.__contains__, keys)):
@@ -674,25 +711,28 @@ class _Rule:
             return False
         return not (self.tags and not any(t.lower() in self.tags for t in doc.tags))
 
-    def report(self, story: _Story) -> Match:
+    def report(self, story: _Story, whole: bool = False) -> Match:
         found: list[tuple[Hit, str]] = []
         self.root.collect(story, found)
         found.sort()
         terms = tuple(dict.fromkeys(text for _, text in found))
-        snippet, highlights = _snippet(story, [h for h, _ in found])
+        snippet, highlights = _snippet(story, [h for h, _ in found], whole)
         return Match(self.spec.name, self.spec.notify, terms, snippet, highlights)
 
 
-def _snippet(story: _Story, hits: list[Hit]) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """A short piece of text around the first hit, and the hits' spans within it."""
-    text = story.text
-    spans = sorted(story.char_span(a, b) for a, b in hits)
+def _snippet(
+    story: _Story, hits: list[Hit], whole: bool = False
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A short piece of text around the first hit (or the whole text), and the
+    (sorted) hits' spans within it."""
+    text = story.flat()
+    spans = [story.char_span(a, b) for a, b in hits]
     first, first_end = spans[0] if spans else (0, 0)
-    start = max(0, first - _SNIPPET_BEFORE)
+    start = 0 if whole else max(0, first - _SNIPPET_BEFORE)
     if start > 0:
         space = text.find(" ", start, first)
         start = space + 1 if space >= 0 else start
-    end = max(min(len(text), start + _SNIPPET_WIDTH), first_end)
+    end = len(text) if whole else max(min(len(text), start + _SNIPPET_WIDTH), first_end)
     if end < len(text):
         space = text.rfind(" ", first_end, end)
         end = space if space > first_end else end
@@ -706,7 +746,7 @@ def _snippet(story: _Story, hits: list[Hit]) -> tuple[str, tuple[tuple[int, int]
             marks[-1] = (marks[-1][0], max(b, marks[-1][1]))
         else:
             marks.append((a, b))
-    if _SPACE_RUN.search(piece):
+    if "  " in piece or piece[:1] == " " or piece[-1:] == " ":
         piece, marks = _collapse(piece, marks)
     lead = "… " if start > 0 else ""
     tail = " …" if end < len(text) else ""
@@ -714,15 +754,15 @@ def _snippet(story: _Story, hits: list[Hit]) -> tuple[str, tuple[tuple[int, int]
     return lead + piece + tail, tuple((a + shift, b + shift) for a, b in marks)
 
 
-_SPACE_RUN = re.compile(r"\s{2,}|[^\S ]")
+_SPACE_RUN = re.compile(r" {2,}")
 
 
 def _collapse(piece: str, marks: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
-    """White space runs to one space (and trimmed), highlight offsets moved to match.
+    """Runs of spaces to one space (and trimmed), highlight offsets moved to match.
 
     Highlight ends are token boundaries, so never inside a run."""
-    lead = len(piece) - len(piece.lstrip())
-    piece = piece.strip()
+    lead = len(piece) - len(piece.lstrip(" "))
+    piece = piece.strip(" ")
     runs = [m.span() for m in _SPACE_RUN.finditer(piece)]
 
     def moved(offset: int) -> int:
@@ -846,14 +886,16 @@ class RuleSet:
             found.update(self._by_tag.get(tag.lower(), ()))
         return sorted(found)
 
-    def match(self, doc: Document) -> list[Match]:
+    def match(self, doc: Document, *, whole_text: bool = False) -> list[Match]:
+        """The rules the story matches, in config order. With `whole_text`, each
+        Match's snippet is the story's whole text (for `feedwatch rules test`)."""
         story = _Story(self, doc)
         matches: list[Match] = []
         rules = self._rules
         for i in self._candidates(story):
             rule = rules[i]
             if rule.root.test(story) and rule.applies_to(doc):
-                matches.append(rule.report(story))
+                matches.append(rule.report(story, whole_text))
         return matches
 
 
