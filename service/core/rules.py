@@ -18,7 +18,6 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import methodcaller
 
 import snowballstemmer
 
@@ -34,7 +33,7 @@ from service.core.query_language import (
     Text,
     parse_query,
 )
-from service.core.rule_text import HYPHENS, clean_text, forms, joinable, plural_fold
+from service.core.rule_text import TOKEN, WORD, clean_text, forms, hyphenated, joinable, plural_fold
 
 __all__ = [
     "Document",
@@ -291,7 +290,9 @@ def _key(folded: str) -> str:
 class _Story:
     __slots__ = (
         "_flat",
+        "_spans",
         "_views",
+        "body_offset",
         "body_start",
         "doc",
         "folded",
@@ -300,7 +301,6 @@ class _Story:
         "kpos",
         "length",
         "rules",
-        "spans",
         "surfaces",
         "text",
         "wpos",
@@ -311,30 +311,25 @@ class _Story:
         self.doc = doc
         title = clean_text(doc.title).replace("\n", " ")
         body = clean_text(doc.body)
-        offset = len(title) + 1
+        self.body_offset = len(title) + 1
         self.text = title + "\n" + body
-        title_tokens = list(SPANNED.finditer(title))
-        body_tokens = list(SPANNED.finditer(self.text, offset))
+        title_tokens = TOKEN.findall(title)
         self.body_start = len(title_tokens) + _GAP
-        gap: list[re.Match[str] | None] = [None] * _GAP
-        tokens = [*title_tokens, *gap, *body_tokens]
-        self.spans = tokens
-        surfaces = [*map(_surface, title_tokens), *[""] * _GAP, *map(_surface, body_tokens)]
-        self.surfaces = surfaces
+        surfaces = title_tokens + [""] * _GAP + TOKEN.findall(body)
+        self.surfaces = surfaces  # a hyphen joining a word to the next stays on its end
         self.length = len(surfaces)
         folded = list(map(_folded, surfaces))
         self.folded = folded
-        heads = rules._join_heads
-        joins: list[int] = []
-        if heads:
-            last = self.length - 1
-            for p in [p for p, f in enumerate(folded) if f in heads]:
-                token = tokens[p]
-                hyphen = token is not None and bool(token.group(2))
-                if p < last and joinable(folded[p], hyphen, folded[p + 1]):
-                    joins.append(p)
-        self.joins = joins
         wpos = _positions(folded)
+        joins: list[int] = []
+        last = self.length - 1
+        for head in rules._join_heads.intersection(wpos):
+            for p in wpos[head]:
+                if p < last and joinable(head, hyphenated(surfaces[p]), folded[p + 1]):
+                    joins.append(p)
+        joins.sort()
+        self.joins = joins
+        self._spans: list[tuple[int, int]] | None = None
         self.wpos = wpos
         w = _View(wpos, {}, lambda: folded)
         key_joins = {p: _key(folded[p] + folded[p + 1]) for p in joins}
@@ -382,15 +377,13 @@ class _Story:
 
     def char_span(self, start: int, end: int) -> tuple[int, int]:
         """Character span in `text` of token positions [start, end)."""
-        first, last = self.spans[start], self.spans[end - 1]
-        assert first is not None
-        assert last is not None
-        return first.start(1), last.end(1)
-
-
-# A word, then the hyphen that joins it to the next, if any (see rule_text.TOKEN).
-SPANNED = re.compile(r"(\w+(?:['\u2019\u02bc]\w+)*)([" + HYPHENS + "]?)")
-_surface = methodcaller("group", 1)
+        if self._spans is None:
+            offset = self.body_offset
+            spans = [m.span() for m in WORD.finditer(self.text, 0, offset - 1)]
+            spans.extend([(-1, -1)] * _GAP)
+            spans.extend(m.span() for m in WORD.finditer(self.text, offset))
+            self._spans = spans
+        return self._spans[start][0], self._spans[end - 1][1]
 
 
 # ---- compiled rules ----------------------------------------------------------
