@@ -323,9 +323,18 @@ class _Story:
         wpos = _positions(folded)
         joins: list[int] = []
         last = self.length - 1
+        tails = rules._join_tails
         for head in rules._join_heads.intersection(wpos):
+            exact, prefixes = tails[head]
             for p in wpos[head]:
-                if p < last and joinable(head, hyphenated(surfaces[p]), folded[p + 1]):
+                if p >= last:
+                    continue
+                tail = folded[p + 1]
+                if not (
+                    tail in exact or _key(tail) in exact or (prefixes and tail.startswith(prefixes))
+                ):
+                    continue
+                if joinable(head, hyphenated(surfaces[p]), tail):
                     joins.append(p)
         joins.sort()
         self.joins = joins
@@ -627,18 +636,27 @@ class _Compiler:
     def __init__(self, spec: RuleSpec, stemmer: Callable[[str], Callable[[str], str]]) -> None:
         self.spec = spec
         self.stem = stemmer(spec.language) if spec.stem else None
-        self.heads: set[str] = set()
+        self.tails: dict[str, tuple[set[str], set[str]]] = {}
         self.uses_prefix = False
 
     def word(self, surface: str, case: bool, acronym: bool) -> tuple[str, str]:
         case_form, folded, key = forms(surface)
         for form in (folded, key):
-            self.heads.update(form[:i] for i in range(1, len(form)))
+            self._splits(form, exact=True)
         if case:
             return "c", case_form
         if self.stem is not None and not acronym:
-            return "s:" + self.spec.language, self.stem(folded)
+            stemmed = self.stem(folded)
+            self._splits(stemmed, exact=False)
+            return "s:" + self.spec.language, stemmed
         return "k", key
+
+    def _splits(self, form: str, *, exact: bool) -> None:
+        """Record every way `form` splits in two, so a story's two-word compounds
+        are only formed where they can spell a query word (see _Story.joins)."""
+        for i in range(1, len(form)):
+            full, start = self.tails.setdefault(form[:i], (set(), set()))
+            (full if exact else start).add(form[i:])
 
     def anchor(self, view: str, form: str) -> str:
         if view == "c":
@@ -777,6 +795,8 @@ class RuleSet:
         self._stem_caches: dict[str, dict[str, str]] = {}
         self._stem_fns: dict[str, Callable[[str], str]] = {}
         self._join_heads: frozenset[str] = frozenset()
+        self._join_tails: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
+        tails: dict[str, tuple[set[str], set[str]]] = {}
         rules: list[_Rule] = []
         self._by_key: dict[str, list[int]] = {}
         self._by_prefix: dict[str, list[int]] = {}
@@ -784,14 +804,16 @@ class RuleSet:
         self._by_outlet: dict[str, list[int]] = {}
         self._by_tag: dict[str, list[int]] = {}
         always: list[int] = []
-        heads: set[str] = set()
         uses_prefix = False
         stem_languages: set[str] = set()
         for i, spec in enumerate(specs):
             validate_query(spec.query, stem=spec.stem, language=spec.language)
             compiler = _Compiler(spec, self._stemmer)
             root, anchors = compiler.compile(parse_query(spec.query))
-            heads |= compiler.heads
+            for head, (full, start) in compiler.tails.items():
+                known = tails.setdefault(head, (set(), set()))
+                known[0].update(full)
+                known[1].update(start)
             uses_prefix = uses_prefix or compiler.uses_prefix
             if spec.stem:
                 stem_languages.add(spec.language)
@@ -811,7 +833,10 @@ class RuleSet:
                     self._index_for(anchor).setdefault(anchor.rsplit("\x00", 1)[-1], []).append(i)
         self._rules = tuple(rules)
         self._always = tuple(always)
-        self._join_heads = frozenset(heads)
+        self._join_tails = {
+            head: (frozenset(full), tuple(sorted(start))) for head, (full, start) in tails.items()
+        }
+        self._join_heads = frozenset(tails)
         self._uses_prefix = uses_prefix
         self._stem_languages = tuple(sorted(stem_languages))
 
