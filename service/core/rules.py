@@ -291,6 +291,7 @@ class _Story:
     __slots__ = (
         "_flat",
         "_spans",
+        "_stems",
         "_views",
         "body_offset",
         "body_start",
@@ -347,6 +348,7 @@ class _Story:
         self.kjpos = k.jpos
         self._views: dict[str, _View] = {"k": k, "w": w}
         self._flat: str | None = None
+        self._stems: dict[str, dict[str, str]] = {}
 
     def view(self, name: str) -> _View:
         got = self._views.get(name)
@@ -358,9 +360,9 @@ class _Story:
             joins = {p: case[p] + case[p + 1] for p in self.joins}
             got = _View(_CasePositions(self.wpos, case), joins, lambda: case)
         else:
-            stem = self.rules._stemmer(name[2:])
-            stems = {form: stem(form) for form in self.wpos}
-            stems[""] = ""
+            language = name[2:]
+            stem = self.rules._stemmer(language)
+            stems = self.stems(language)
             got = _View(
                 _derived(self.wpos, stems.__getitem__),
                 {p: stem(folded[p] + folded[p + 1]) for p in self.joins},
@@ -368,6 +370,35 @@ class _Story:
             )
         self._views[name] = got
         return got
+
+    def stems(self, language: str) -> dict[str, str]:
+        """Stem of each distinct word of the story (and "" for the title-body gap)."""
+        key = "stems:" + language
+        known = self._stems.get(key)
+        if known is not None:
+            return known
+        words = list(self.wpos)
+        cache = self.rules._stem_caches.setdefault(language, {})
+        cached: list[str | None] = list(map(cache.get, words))
+        found: list[str]
+        if None in cached:
+            stem = self.rules._stemmer(language)
+            found = [f if f is not None else stem(w) for w, f in zip(words, cached, strict=True)]
+        else:
+            found = cached  # type: ignore[assignment]  # no None left in it
+        stems = dict(zip(words, found, strict=True))
+        stems[""] = ""
+        self._stems[key] = stems
+        return stems
+
+    def stem_keys(self, language: str) -> set[str]:
+        """Every stem in the story, of words and of two-word compounds."""
+        keys = set(self.stems(language).values())
+        if self.joins:
+            stem = self.rules._stemmer(language)
+            folded = self.folded
+            keys.update(stem(folded[p] + folded[p + 1]) for p in self.joins)
+        return keys
 
     def outlet_host(self) -> str:
         return (self.doc.outlet or "").lower().removeprefix("www.")
@@ -890,10 +921,7 @@ class RuleSet:
             for anchor in index.keys() & starts:
                 found.update(index[anchor])
         for language, index in self._by_stem.items():
-            view = story.view("s:" + language)
-            for anchor in index.keys() & view.pos.keys():
-                found.update(index[anchor])
-            for anchor in index.keys() & view.jpos.keys():
+            for anchor in index.keys() & story.stem_keys(language):
                 found.update(index[anchor])
         host = story.outlet_host()
         if host and self._by_outlet:
