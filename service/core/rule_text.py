@@ -60,6 +60,9 @@ _HIDDEN = re.compile(
 _TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9:-]*)[^>]*>")
 
 
+_BLANK_LINES = re.compile(r"\n\s+")
+
+
 def _tag(m: re.Match[str]) -> str:
     return "\n" if m.group(1).lower() in _BLOCK_TAGS else ""
 
@@ -70,6 +73,7 @@ def clean_text(markup: str) -> str:
     text = markup
     if "<" in text:
         text = _TAG.sub(_tag, _HIDDEN.sub("", text))
+        text = _BLANK_LINES.sub("\n", text)
     if "&" in text:
         text = html.unescape(text)
     if not unicodedata.is_normalized("NFKC", text):

@@ -248,22 +248,30 @@ class _CasePositions(Mapping[str, list[int]]):
     """Positions of case-sensitive forms, looked up through the folded forms' index
     (a case-sensitive term is rare: indexing every surface form is not worth it)."""
 
-    def __init__(self, folded_positions: dict[str, list[int]], case: list[str]) -> None:
+    def __init__(self, folded_positions: dict[str, list[int]], surfaces: list[str]) -> None:
         self._folded_positions = folded_positions
-        self._case = case
+        self._surfaces = surfaces
         self._all: dict[str, list[int]] | None = None
 
     def __getitem__(self, form: str) -> list[int]:
         folded = forms(form)[1]
-        found = [p for p in self._folded_positions.get(folded, ()) if self._case[p] == form]
+        surfaces = self._surfaces
+        found = [p for p in self._folded_positions.get(folded, ()) if _case(surfaces[p]) == form]
         if not found:
             raise KeyError(form)
         return found
 
     def _every(self) -> dict[str, list[int]]:
         if self._all is None:
-            self._all = _positions(self._case)
+            self._all = _positions(list(map(_case, self._surfaces)))
         return self._all
+
+    def __contains__(self, form: object) -> bool:
+        if not isinstance(form, str):
+            return False
+        surfaces = self._surfaces
+        positions = self._folded_positions.get(forms(form)[1], ())
+        return any(_case(surfaces[p]) == form for p in positions)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._every())
@@ -356,9 +364,11 @@ class _Story:
             return got
         folded = self.folded
         if name == "c":
-            case = list(map(_case, self.surfaces))
-            joins = {p: case[p] + case[p + 1] for p in self.joins}
-            got = _View(_CasePositions(self.wpos, case), joins, lambda: case)
+            surfaces = self.surfaces
+            joins = {p: _case(surfaces[p]) + _case(surfaces[p + 1]) for p in self.joins}
+            got = _View(
+                _CasePositions(self.wpos, surfaces), joins, lambda: list(map(_case, surfaces))
+            )
         else:
             language = name[2:]
             stem = self.rules._stemmer(language)
@@ -415,15 +425,15 @@ class _Story:
             self._flat = text.replace("\xa0", " ")
         return self._flat
 
-    def char_span(self, start: int, end: int) -> tuple[int, int]:
-        """Character span in `text` of token positions [start, end)."""
+    def char_spans(self) -> list[tuple[int, int]]:
+        """Character span in `text` of the token at each position."""
         if self._spans is None:
             offset = self.body_offset
             spans = [m.span() for m in WORD.finditer(self.text, 0, offset - 1)]
             spans.extend([(-1, -1)] * _GAP)
             spans.extend(m.span() for m in WORD.finditer(self.text, offset))
             self._spans = spans
-        return self._spans[start][0], self._spans[end - 1][1]
+        return self._spans
 
 
 # ---- compiled rules ----------------------------------------------------------
@@ -768,7 +778,8 @@ def _snippet(
     """A short piece of text around the first hit (or the whole text), and the
     (sorted) hits' spans within it."""
     text = story.flat()
-    spans = [story.char_span(a, b) for a, b in hits]
+    at = story.char_spans()
+    spans = [(at[a][0], at[b - 1][1]) for a, b in hits]
     first, first_end = spans[0] if spans else (0, 0)
     start = 0 if whole else max(0, first - _SNIPPET_BEFORE)
     if start > 0:
