@@ -148,3 +148,30 @@ def test_empty_story_matches_only_negative_rules() -> None:
 
 def test_rule_set_knows_its_size() -> None:
     assert len(compile_rules([rule("a", "x"), rule("b", "y")])) == 2
+
+
+def test_snippets_and_highlights_stay_well_formed_on_messy_markup() -> None:
+    import random
+
+    rng = random.Random(5)
+    words = ["NATO", "truce", "cease-fire", "Ukraine", "the", "talks", "Société", "US"]
+    seps = [" ", "  ", "\n", "\n\n  ", "</p><p>", " <b>", "</b> ", "&nbsp;", " — "]
+    rules = compile_rules(
+        [
+            rule("a", "NATO OR truce"),
+            rule("b", '"Ukraine talks"~3'),
+            rule("c", "ceasefire"),
+            rule("d", "case:US OR Société"),
+        ]
+    )
+    for _ in range(200):
+        body = "".join(rng.choice(words) + rng.choice(seps) for _ in range(rng.randint(1, 120)))
+        for m in rules.match(Document("", f"<p>{body}</p>")):
+            assert "\n" not in m.snippet
+            assert "  " not in m.snippet
+            assert m.highlights
+            last = -1
+            for a, b in m.highlights:
+                assert last <= a < b <= len(m.snippet)
+                last = b
+                assert m.snippet[a:b].strip() == m.snippet[a:b]
