@@ -299,6 +299,7 @@ class _Story:
     __slots__ = (
         "_flat",
         "_spans",
+        "_stem_keys",
         "_stems",
         "_views",
         "body_offset",
@@ -357,6 +358,7 @@ class _Story:
         self._views: dict[str, _View] = {"k": k, "w": w}
         self._flat: str | None = None
         self._stems: dict[str, dict[str, str]] = {}
+        self._stem_keys: dict[str, set[str]] = {}
 
     def view(self, name: str) -> _View:
         got = self._views.get(name)
@@ -403,11 +405,14 @@ class _Story:
 
     def stem_keys(self, language: str) -> set[str]:
         """Every stem in the story, of words and of two-word compounds."""
-        keys = set(self.stems(language).values())
-        if self.joins:
-            stem = self.rules._stemmer(language)
-            folded = self.folded
-            keys.update(stem(folded[p] + folded[p + 1]) for p in self.joins)
+        keys = self._stem_keys.get(language)
+        if keys is None:
+            keys = set(self.stems(language).values())
+            if self.joins:
+                stem = self.rules._stemmer(language)
+                folded = self.folded
+                keys.update(stem(folded[p] + folded[p + 1]) for p in self.joins)
+            self._stem_keys[language] = keys
         return keys
 
     def outlet_host(self) -> str:
@@ -557,6 +562,9 @@ def _leaf_test(leaf: _Leaf) -> Test:
         name, form = words[0]
         if name == "k":
             return lambda s: form in s.kpos or form in s.kjpos
+        if name.startswith("s:"):
+            language = name[2:]
+            return lambda s: form in s.stem_keys(language)
 
         def single(s: _Story) -> bool:
             view = s.view(name)
