@@ -598,7 +598,7 @@ def _leaf_test(leaf: _Leaf) -> Test:
 class _Compiled:
     """A rule's query tree with leaves compiled; `test` short-circuits."""
 
-    __slots__ = ("children", "kind", "leaf", "test", "value")
+    __slots__ = ("children", "key", "kind", "leaf", "test", "value")
 
     def __init__(
         self,
@@ -612,6 +612,7 @@ class _Compiled:
         self.leaf = leaf
         self.children = children
         self.value = value
+        self.key = _simple_key(leaf)  # a plain one-word leaf: collected straight from kpos
         self.test: Test = self._tester()
 
     def _tester(self) -> Test:
@@ -660,13 +661,21 @@ class _Compiled:
         if kind == "text":
             leaf = self.leaf
             assert leaf is not None
-            out.extend((h, leaf.text) for h in leaf.hits(story, False))
+            key = self.key
+            if key is None:
+                out.extend((h, leaf.text) for h in leaf.hits(story, False))
+                return
+            text = leaf.text
+            out.extend([((p, p + 1), text) for p in story.kpos.get(key, ())])
+            joined = story.kjpos.get(key)
+            if joined:
+                out.extend([((p, p + 2), text) for p in joined])
         elif kind == "and":
             for c in self.children:
                 c.collect(story, out)
         elif kind == "or":
             for c in self.children:
-                if c.test(story):
+                if c.key is not None or c.test(story):
                     c.collect(story, out)
 
 
