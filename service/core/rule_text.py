@@ -1,7 +1,7 @@
 """How rules see words: one tokeniser shared by queries and stories.
 
-A token is a run of letters or digits of any script, with inner apostrophes kept
-("don't"). Each token has three forms: its surface with a possessive stripped
+A token is a run of letters or digits of any script, with apostrophes kept
+("don't"; a trailing one, as in "students'", is dropped from its forms). Each token has three forms: its surface with a possessive stripped
 ("NATO's" -> "NATO", for case-sensitive terms), that surface case-folded (for
 wildcards and stemming) and that folded form with English plural folding applied
 (for ordinary terms). Queries and stories go through the same functions, so a
@@ -18,8 +18,8 @@ from functools import lru_cache
 # A word (letters or digits of any script, inner apostrophes kept), with a hyphen
 # that joins it to the next word kept on the end ("cease-" of "cease-fire").
 HYPHENS = "-\u2010\u2011\u00ad"
-TOKEN = re.compile(r"\w+(?:['\u2019\u02bc]\w+)*[" + HYPHENS + "]?")
-WORD = re.compile(r"\w+(?:['\u2019\u02bc]\w+)*")
+TOKEN = re.compile(r"\w[\w'\u2019\u02bc]*[" + HYPHENS + "]?")
+WORD = re.compile(r"\w[\w'\u2019\u02bc]*")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})
 
 _BLOCK_TAGS = frozenset(
@@ -150,6 +150,8 @@ def forms(surface: str) -> tuple[str, str, str]:
     surface = surface.rstrip(HYPHENS)
     if "\u2019" in surface or "\u02bc" in surface:
         surface = surface.translate(_APOSTROPHES)
+    if surface[-1:] == "'":
+        surface = surface.rstrip("'")  # the plural possessive: "students'"
     case = surface[:-2] if surface.endswith(("'s", "'S")) and len(surface) > 2 else surface
     folded = case.casefold()
     return case, folded, plural_fold(folded)

@@ -32,6 +32,7 @@ CASES = [
     Case("acronym_matches_title_case", "NATO", "Nato leaders met today.", True),
     Case("acronym_matches_possessive", "NATO", "NATO's chief spoke.", True),
     Case("acronym_matches_typographic_possessive", "NATO", "NATO’s chief spoke.", True),
+    Case("plural_possessive_matches", "student", "The students' union met.", True),
     Case("word_inside_senator_is_no_match", "NATO", "The senator spoke.", False),
     Case("word_inside_donato_is_no_match", "NATO", "Gianni Donato spoke.", False),
     Case("cyrillic_acronym_matches", "НАТО", "Саммит НАТО прошёл в Вильнюсе.", True),
