@@ -1,10 +1,11 @@
 """How rules see words: one tokeniser shared by queries and stories.
 
 A token is a run of letters or digits of any script, with apostrophes kept
-("don't"; a trailing one, as in "students'", is dropped from its forms). Each token has three forms: its surface with a possessive stripped
-("NATO's" -> "NATO", for case-sensitive terms), that surface case-folded (for
-wildcards and stemming) and that folded form with English plural folding applied
-(for ordinary terms). Queries and stories go through the same functions, so a
+("don't"; a trailing one, as in "students'", is dropped from its forms). Each
+token has three forms: its surface with a possessive stripped ("NATO's" ->
+"NATO", for case-sensitive terms), that surface case-folded (for wildcards and
+stemming) and that folded form with English plural folding applied (for
+ordinary terms). Queries and stories go through the same functions, so a
 term matches a word exactly when their forms agree.
 """
 
