@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from luqum import tree as lq
-from luqum.exceptions import IllegalCharacterError, ParseSyntaxError
-from luqum.thread import parse as luqum_parse
+from luqum import tree as lq  # type: ignore[import-untyped]
+from luqum.exceptions import (  # type: ignore[import-untyped]
+    IllegalCharacterError,
+    ParseSyntaxError,
+)
+from luqum.thread import parse as luqum_parse  # type: ignore[import-untyped]
 
 from service.core.rule_text import HYPHENS, hyphenated, is_acronym, query_words
 
