@@ -276,6 +276,11 @@ class _CasePositions(Mapping[str, list[int]]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._every())
 
+    @property
+    def rules(self) -> tuple[RuleSpec, ...]:
+        """The compiled rules' specs, in config order."""
+        return tuple(rule.spec for rule in self._rules)
+
     def __len__(self) -> int:
         return len(self._every())
 
@@ -925,6 +930,11 @@ class RuleSet:
         if anchor.startswith(_STEM):
             return self._by_stem.setdefault(anchor[1:].split("\x00", 1)[0], {})
         return self._by_key
+
+    @property
+    def rules(self) -> tuple[RuleSpec, ...]:
+        """The compiled rules' specs, in config order."""
+        return tuple(rule.spec for rule in self._rules)
 
     def __len__(self) -> int:
         return len(self._rules)
