@@ -276,11 +276,6 @@ class _CasePositions(Mapping[str, list[int]]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._every())
 
-    @property
-    def rules(self) -> tuple[RuleSpec, ...]:
-        """The compiled rules' specs, in config order."""
-        return tuple(rule.spec for rule in self._rules)
-
     def __len__(self) -> int:
         return len(self._every())
 
