@@ -146,8 +146,10 @@ def test_empty_story_matches_only_negative_rules() -> None:
     assert [m.rule for m in rules.match(Document("", ""))] == ["n"]
 
 
-def test_rule_set_knows_its_size() -> None:
-    assert len(compile_rules([rule("a", "x"), rule("b", "y")])) == 2
+def test_rule_set_knows_its_rules_in_config_order() -> None:
+    rules = compile_rules([rule("a", "x"), rule("b", "y")])
+    assert len(rules) == 2
+    assert [spec.name for spec in rules.rules] == ["a", "b"]
 
 
 def test_snippets_and_highlights_stay_well_formed_on_messy_markup() -> None:
