@@ -527,34 +527,40 @@ class _Leaf:
         return found
 
     def _near(self, story: _Story, first_only: bool) -> list[Hit]:
-        """Every word within `slop` other words of the others, in any order."""
+        """Every word within `slop` other words of the others, in any order.
+
+        A sliding window over the words' positions; a word the phrase names twice
+        ("a a"~3) must occur twice in the window."""
+        distinct = list(dict.fromkeys(self.words))
+        wanted = [self.words.count(w) for w in distinct]
         events: list[tuple[int, int, int]] = []
-        for i in range(len(self.words)):
-            starts = [h for h in self._starts(story, i) if story.in_field(h[0], self.field)]
-            if not starts:
+        for i, word in enumerate(distinct):
+            at = self.words.index(word)
+            starts = [h for h in self._starts(story, at) if story.in_field(h[0], self.field)]
+            if len(starts) < wanted[i]:
                 return []
             events.extend((a, b, i) for a, b in starts)
         events.sort()
-        need = len(self.words)
-        counts = [0] * need
-        have = 0
+        size = len(self.words)
+        counts = [0] * len(distinct)
+        satisfied = 0
         left = 0
         found: list[Hit] = []
         for right in range(len(events)):
-            word = events[right][2]
-            counts[word] += 1
-            if counts[word] == 1:
-                have += 1
-            while have == need:
+            which = events[right][2]
+            counts[which] += 1
+            if counts[which] == wanted[which]:
+                satisfied += 1
+            while satisfied == len(distinct):
                 first, last = events[left], events[right]
-                if last[0] - first[0] - (need - 1) <= self.slop:  # type: ignore[operator]
+                if last[0] - first[0] - (size - 1) <= self.slop:  # type: ignore[operator]
                     found.append((first[0], max(e[1] for e in events[left : right + 1])))
                     if first_only:
                         return found
                 gone = events[left][2]
+                if counts[gone] == wanted[gone]:
+                    satisfied -= 1
                 counts[gone] -= 1
-                if counts[gone] == 0:
-                    have -= 1
                 left += 1
         return found
 

@@ -116,6 +116,8 @@ CASES = [
         "peace and talks in Geneva",
         False,
     ),
+    Case("proximity_repeated_word_needs_two", '"peace peace"~3', "peace talks", False),
+    Case("proximity_repeated_word_matches_two", '"peace peace"~3', "peace and peace", True),
     # fields
     Case("title_field_matches_title", "title:NATO", "Nothing.", True, title="NATO summit"),
     Case("title_field_ignores_body", "title:NATO", "NATO summit", False, title="Summit"),
