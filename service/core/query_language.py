@@ -131,6 +131,19 @@ def _syntax_error(query: str, error: Exception) -> QueryError:
     return QueryError("query ends where a term was expected", len(query.rstrip()) + 1)
 
 
+def _escaped_positions(raw: str) -> set[int]:
+    """Indices of characters escaped with a backslash (taken literally)."""
+    escaped: set[int] = set()
+    i = 0
+    while i < len(raw):
+        if raw[i] == "\\" and i + 1 < len(raw):
+            escaped.add(i + 1)
+            i += 2
+        else:
+            i += 1
+    return escaped
+
+
 def _unescape(value: str) -> str:
     return re.sub(r"\\(.)", r"\1", value)
 
@@ -211,14 +224,17 @@ class _Builder:
         value = _unescape(raw)
         if ctx.field in ("outlet", "tag"):
             return self._meta(value, ctx.field, col)
-        if not quoted and '"' in raw:
-            raise QueryError("unbalanced quote", col + raw.index('"'))
-        prefix = False
+        escaped = _escaped_positions(raw)
         for i, ch in enumerate(raw):
+            if i in escaped:
+                continue
+            if ch == '"' and not quoted:
+                raise QueryError("unbalanced quote", col + i)
             if ch in "*?" and (quoted or ch == "?" or i != len(raw) - 1):
                 where = "inside a phrase" if quoted else "except at the end of a word"
                 raise QueryError(f"wildcards are not supported {where}", col + i)
-        if not quoted and raw.endswith("*"):
+        prefix = False
+        if not quoted and raw.endswith("*") and len(raw) - 1 not in escaped:
             prefix = True
             value = value[:-1]
         tokens = query_words(value)

@@ -45,6 +45,11 @@ def test_bad_query_names_problem_and_column(query: str, message: str, column: in
     assert str(caught.value).endswith(f"at column {column}")
 
 
+def test_escaped_quote_and_star_are_literal() -> None:
+    validate_query('\\"NATO')
+    validate_query("sanction\\*")
+
+
 def test_proximity_at_bound_is_accepted() -> None:
     validate_query('"ceasefire Ukraine"~20')
 
