@@ -1,32 +1,163 @@
-"""`feedwatch rules test QUERY --text T`: try a query against a text."""
+"""`feedwatch rules test QUERY (--text T | --file F | --url U)`: try a query before deploying it.
+
+Prints whether the query matches, the terms it matched and the text with the
+matches highlighted (ANSI bold on a terminal, `[[...]]` otherwise). With --url,
+a feed is fetched and every entry tested; a page that is not a feed is tested as
+one document. Exit status: 0 if anything matched, 1 if nothing did, 2 for a bad
+query or an unreadable source (like grep).
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
-from service.core.rules import Document, QueryError, RuleSpec, compile_rules
+import aiohttp
+
+from service.adapters.feed_parser import FeedParseError, parse_feed
+from service.core.rules import Document, Match, QueryError, RuleSpec, compile_rules
+
+FETCH_TIMEOUT_S = 10.0
+MAX_FETCH_BYTES = 10 * 1024 * 1024
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
-def rules_test_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="feedwatch rules")
-    sub = parser.add_subparsers(dest="action", required=True)
-    test = sub.add_parser("test")
-    test.add_argument("query")
-    source = test.add_mutually_exclusive_group(required=True)
-    source.add_argument("--text")
-    source.add_argument("--file", type=Path)
-    test.add_argument("--title", default="")
-    args = parser.parse_args(argv)
+@dataclass(frozen=True, slots=True)
+class Source:
+    label: str
+    doc: Document
+
+
+class SourceError(Exception):
+    """The text to test could not be read or fetched."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="feedwatch rules test",
+        description="Test a rule query against a text, a file, or a feed or page URL.",
+    )
+    parser.add_argument("query", help="the rule query, e.g. 'ceasefire OR \"cease-fire\"'")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text", help="the text to test (HTML allowed)")
+    source.add_argument("--file", type=Path, help="a text or HTML file to test")
+    source.add_argument("--url", help="a feed (every entry is tested) or a web page")
+    parser.add_argument("--title", default="", help="a title for --text or --file")
+    parser.add_argument("--stem", action="store_true", help="match with stemming")
+    parser.add_argument("--language", default="english", help="stemming language")
+    return parser
+
+
+def _caret(query: str, error: QueryError, out: TextIO) -> None:
+    print(f"bad query: {error}", file=out)
+    print(f"  {query}", file=out)
+    print("  " + " " * (error.column - 1) + "^", file=out)
+
+
+def render(match: Match, *, bold: bool) -> str:
+    """The match's snippet with its highlights marked for a terminal or a log."""
+    start, end = ("\x1b[1m", "\x1b[0m") if bold else ("[[", "]]")
+    out: list[str] = []
+    last = 0
+    for a, b in match.highlights:
+        out.append(match.snippet[last:a])
+        out.append(start + match.snippet[a:b] + end)
+        last = b
+    out.append(match.snippet[last:])
+    return "".join(out)
+
+
+async def fetch(url: str, timeout_s: float = FETCH_TIMEOUT_S) -> tuple[bytes, str | None]:
+    """GET a URL with a total timeout and a size cap."""
+    timeout = aiohttp.ClientTimeout(total=timeout_s)
+    headers = {"User-Agent": "feedwatch rules test"}
     try:
-        rules = compile_rules([RuleSpec("query", args.query, ("-",))])
-    except QueryError as exc:
-        print(f"bad query: {exc}")
+        async with (
+            aiohttp.ClientSession(timeout=timeout, headers=headers) as session,
+            session.get(url) as response,
+        ):
+            if response.status >= 400:
+                raise SourceError(f"{url}: HTTP {response.status}")
+            body = await response.content.read(MAX_FETCH_BYTES + 1)
+            if len(body) > MAX_FETCH_BYTES:
+                raise SourceError(f"{url}: larger than {MAX_FETCH_BYTES} bytes")
+            return body, response.headers.get("Content-Type")
+    except TimeoutError:
+        raise SourceError(f"{url}: no answer within {timeout_s:g} s") from None
+    except aiohttp.ClientError as error:
+        raise SourceError(f"{url}: {error}") from None
+
+
+def sources_from_body(url: str, body: bytes, content_type: str | None) -> list[Source]:
+    """A feed's entries, or the page itself when the body is not a feed."""
+    try:
+        feed = parse_feed(body, feed_id="rules-test", content_type=content_type)
+    except FeedParseError:
+        html = body.decode("utf-8", errors="replace")
+        found = _TITLE.search(html)
+        title = found.group(1).strip() if found else ""
+        return [Source(url, Document(title=title, body=html))]
+    return [
+        Source(entry.link or entry.title or f"entry {i}", Document(entry.title, entry.body))
+        for i, entry in enumerate(feed.entries, 1)
+    ]
+
+
+def _sources(args: argparse.Namespace) -> tuple[list[Source], bool]:
+    """Documents to test, and whether to print each whole (short inputs) or as snippets."""
+    if args.text is not None:
+        return [Source("text", Document(args.title, args.text))], True
+    if args.file is not None:
+        try:
+            text = Path(args.file).read_text(encoding="utf-8", errors="replace")
+        except OSError as error:
+            raise SourceError(f"{args.file}: {error.strerror}") from None
+        return [Source(str(args.file), Document(args.title, text))], True
+    body, content_type = asyncio.run(fetch(args.url))
+    return sources_from_body(args.url, body, content_type), False
+
+
+def _strip_subcommand(argv: Sequence[str]) -> list[str]:
+    """Accept both `test QUERY ...` and `QUERY ...` (the CLI may pass either)."""
+    args = list(argv)
+    if len(args) >= 2 and args[0] == "test" and not args[1].startswith("--"):
+        return args[1:]
+    return args
+
+
+def rules_test_command(argv: list[str], out: TextIO | None = None) -> int:
+    """Entry point of `feedwatch rules test`; returns the exit status."""
+    out = out if out is not None else sys.stdout
+    args = _parser().parse_args(_strip_subcommand(argv))
+    spec = RuleSpec("query", args.query, ("-",), stem=args.stem, language=args.language)
+    try:
+        rules = compile_rules([spec])
+    except QueryError as error:
+        _caret(args.query, error, out)
         return 2
-    text = args.text if args.text is not None else args.file.read_text(encoding="utf-8")
-    matches = rules.match(Document(title=args.title, body=text))
-    if not matches:
-        print("no match")
-        return 1
-    print(f"match: {', '.join(matches[0].terms)}\n  {matches[0].snippet}")
-    return 0
+    try:
+        sources, whole = _sources(args)
+    except SourceError as error:
+        print(f"cannot read the source: {error}", file=out)
+        return 2
+    bold = out.isatty()
+    matched = 0
+    for source in sources:
+        matches = rules.match(source.doc, whole_text=whole)
+        label = "" if len(sources) == 1 else f"{source.label}: "
+        if not matches:
+            print(f"{label}no match", file=out)
+            continue
+        matched += 1
+        match = matches[0]
+        print(f"{label}MATCH  terms: {', '.join(match.terms) or '-'}", file=out)
+        print("  " + render(match, bold=bold), file=out)
+    if len(sources) != 1:
+        print(f"{matched} of {len(sources)} entries match", file=out)
+    return 0 if matched else 1

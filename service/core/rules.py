@@ -1,35 +1,121 @@
-"""Keyword rules: a small boolean query language matched against stories.
+"""Keyword rules: compiled once, matched against every story through a term index.
 
-Grammar (case-insensitive keywords):
-    query  := or
-    or     := and ("OR" and)*
-    and    := unary (["AND"] unary)*        implicit AND between terms
-    unary  := ("NOT" | "-") unary | atom
-    atom   := WORD | '"' phrase '"' | "(" or ")"
-A word matches a whole word, case-insensitively; a phrase matches its words in a row.
+The engine follows Lucene Monitor and the Elasticsearch percolator: each rule is
+indexed under a set of anchor terms, at least one of which a story must contain
+for the rule to match (a term of a phrase, one branch of an AND, every branch
+of an OR). A story is tokenised once; its distinct words select the candidate
+rules, and only those are evaluated in full. The cost per story therefore grows
+with the story and its candidates, not with the number of rules.
+
+The language is documented for users in docs/rules.md and parsed by
+service/core/query_language.py.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 
-from service.core.text import plain_text, words
+import snowballstemmer  # type: ignore[import-untyped]
 
+from service.core.query_language import (
+    MAX_PROXIMITY,
+    And,
+    Node,
+    Not,
+    Or,
+    Outlet,
+    QueryError,
+    Tag,
+    Text,
+    parse_query,
+)
+from service.core.rule_text import TOKEN, WORD, clean_text, forms, hyphenated, joinable, plural_fold
 
-class QueryError(ValueError):
-    """A query that cannot be compiled; `column` is 1-based."""
+__all__ = [
+    "Document",
+    "Match",
+    "QueryError",
+    "RuleSet",
+    "RuleSpec",
+    "compile_rules",
+    "parse_query",
+    "validate_query",
+]
 
-    def __init__(self, message: str, column: int) -> None:
-        super().__init__(f"{message} at column {column}")
-        self.message = message
-        self.column = column
+STEM_LANGUAGES = frozenset(snowballstemmer.algorithms())
+_GAP = MAX_PROXIMITY + 2  # empty positions between title and body: no phrase spans both
+_SNIPPET_BEFORE = 60
+_SNIPPET_WIDTH = 220
+
+# Anchor namespaces: plain keys are bare; the others carry a control-character prefix.
+_PREFIX = "\x03\x00"
+_OUTLET = "\x04\x00"
+_TAG = "\x05\x00"
+_STEM = "\x06"  # then the language, "\x00" and the stem
+
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "their",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "will",
+        "with",
+        "you",
+        "said",
+        "says",
+        "not",
+        "no",
+        "new",
+        "after",
+        "over",
+        "more",
+        "than",
+        "who",
+        "which",
+        "also",
+        "one",
+        "two",
+    ]
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A story's text as rules see it."""
+    """A story's text as rules see it. `body` may be HTML."""
 
     title: str
     body: str
@@ -40,223 +126,880 @@ class Document:
 
 @dataclass(frozen=True, slots=True)
 class RuleSpec:
+    """One configured rule. `feeds` holds feed ids; `tags` feed tags; empty means all.
+
+    `stem` turns on Snowball stemming for the rule's words in `language`
+    (acronyms and case-sensitive terms are never stemmed).
+    """
+
     name: str
     query: str
     notify: tuple[str, ...]
     feeds: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    stem: bool = False
+    language: str = "english"
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
+    """A rule that matched a story.
+
+    `terms` are the query's terms that were found, as written in the query, in
+    the order they first occur; `highlights` are (start, end) character spans in
+    `snippet` of the matched words, for each destination to mark up its own way.
+    """
+
     rule: str
     destinations: tuple[str, ...]
     terms: tuple[str, ...]
     snippet: str
+    highlights: tuple[tuple[int, int], ...] = ()
 
 
-# ---- query syntax tree -------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class Phrase:
-    tokens: tuple[str, ...]
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    child: Node
+def validate_query(query: str, *, stem: bool = False, language: str = "english") -> None:
+    """Raise QueryError if the query (or its stemming language) cannot be compiled."""
+    tree = parse_query(query)
+    if stem and language not in STEM_LANGUAGES:
+        raise QueryError(f"no stemmer for language {language!r}", 1)
+    del tree
 
 
-@dataclass(frozen=True, slots=True)
-class All:
-    children: tuple[Node, ...]
+# ---- the story, tokenised once ------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Any_:
-    children: tuple[Node, ...]
+def _positions(arr: list[str]) -> dict[str, list[int]]:
+    pos: dict[str, list[int]] = {}
+    for i, form in enumerate(arr):
+        got = pos.get(form)
+        if got is None:
+            pos[form] = [i]
+        else:
+            got.append(i)
+    pos.pop("", None)
+    return pos
 
 
-Node = Phrase | Not | All | Any_
-
-_TOKEN = re.compile(
-    r'\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<q>"[^"]*"?)|(?P<neg>-)(?=\S)|(?P<w>[^\s()"]+))'
-)
-
-
-def _lex(query: str) -> list[tuple[str, str, int]]:
-    tokens: list[tuple[str, str, int]] = []
-    pos = 0
-    while pos < len(query):
-        m = _TOKEN.match(query, pos)
-        if m is None or m.end() == pos:
-            break
-        kind = m.lastgroup or ""
-        value = m.group(kind)
-        column = m.start(kind) + 1
-        if kind == "q" and (len(value) < 2 or not value.endswith('"')):
-            raise QueryError("unbalanced quote", column)
-        tokens.append((kind, value, column))
-        pos = m.end()
-    return tokens
+def _derived(base: dict[str, list[int]], fn: Callable[[str], str]) -> dict[str, list[int]]:
+    """Positions of fn(form), from the positions of each form (O(distinct words))."""
+    pos: dict[str, list[int]] = {}
+    for form, ps in base.items():
+        key = fn(form)
+        got = pos.get(key)
+        pos[key] = ps if got is None else sorted(got + ps)
+    return pos
 
 
-class _Parser:
-    def __init__(self, query: str) -> None:
-        self.tokens = _lex(query)
-        self.i = 0
-        self.end_column = len(query) + 1
+def _plural_folded(base: dict[str, list[int]]) -> dict[str, list[int]]:
+    """Positions by key form: only words ending in "s" can differ from their folded form."""
+    pos = dict(base)
+    for form in [f for f in base if f[-1] == "s"]:
+        key = _key(form)
+        if key != form:
+            ps = pos.pop(form)
+            got = pos.get(key)
+            pos[key] = ps if got is None else sorted(got + ps)
+    return pos
 
-    def _peek(self) -> tuple[str, str, int] | None:
-        return self.tokens[self.i] if self.i < len(self.tokens) else None
 
-    def _is_keyword(self, word: str) -> bool:
-        tok = self._peek()
-        return tok is not None and tok[0] == "w" and tok[1] == word
+class _View:
+    """One form of every token: `pos` maps a form to its positions, `jpos` a
+    two-token compound's form to its start positions, `arr[p]`/`jarr[p]` the
+    forms at position p (built on first use, for phrases)."""
 
-    def parse(self) -> Node:
-        if not self.tokens:
-            raise QueryError("empty query", 1)
-        node = self._or()
-        tok = self._peek()
-        if tok is not None:
-            raise QueryError(f"unexpected {tok[1]!r}", tok[2])
-        return node
+    __slots__ = ("_arr", "_arr_of", "_sorted", "jarr", "jpos", "pos")
 
-    def _or(self) -> Node:
-        children = [self._and()]
-        while self._is_keyword("OR"):
-            self.i += 1
-            children.append(self._and())
-        return children[0] if len(children) == 1 else Any_(tuple(children))
+    def __init__(
+        self,
+        pos: Mapping[str, list[int]],
+        joins: dict[int, str],
+        arr_of: Callable[[], list[str]],
+    ) -> None:
+        self.pos = pos
+        self.jarr = joins
+        jpos: dict[str, list[int]] = {}
+        for i, form in joins.items():
+            jpos.setdefault(form, []).append(i)
+        self.jpos = jpos
+        self._arr_of = arr_of
+        self._arr: list[str] | None = None
+        self._sorted: list[str] | None = None
 
-    def _and(self) -> Node:
-        children = [self._unary()]
+    @property
+    def arr(self) -> list[str]:
+        if self._arr is None:
+            self._arr = self._arr_of()
+        return self._arr
+
+    def starting_with(self, prefix: str) -> list[str]:
+        """Forms that start with `prefix`."""
+        if self._sorted is None:
+            self._sorted = sorted(self.pos)
+        forms_ = self._sorted
+        found = []
+        i = bisect_left(forms_, prefix)
+        while i < len(forms_) and forms_[i].startswith(prefix):
+            found.append(forms_[i])
+            i += 1
+        return found
+
+
+class _CasePositions(Mapping[str, list[int]]):
+    """Positions of case-sensitive forms, looked up through the folded forms' index
+    (a case-sensitive term is rare: indexing every surface form is not worth it)."""
+
+    def __init__(self, folded_positions: dict[str, list[int]], surfaces: list[str]) -> None:
+        self._folded_positions = folded_positions
+        self._surfaces = surfaces
+        self._all: dict[str, list[int]] | None = None
+
+    def __getitem__(self, form: str) -> list[int]:
+        folded = forms(form)[1]
+        surfaces = self._surfaces
+        found = [p for p in self._folded_positions.get(folded, ()) if _case(surfaces[p]) == form]
+        if not found:
+            raise KeyError(form)
+        return found
+
+    def _every(self) -> dict[str, list[int]]:
+        if self._all is None:
+            self._all = _positions(list(map(_case, self._surfaces)))
+        return self._all
+
+    def __contains__(self, form: object) -> bool:
+        if not isinstance(form, str):
+            return False
+        surfaces = self._surfaces
+        positions = self._folded_positions.get(forms(form)[1], ())
+        return any(_case(surfaces[p]) == form for p in positions)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._every())
+
+    def __len__(self) -> int:
+        return len(self._every())
+
+
+_FOLDED: dict[str, str] = {}  # memo of forms(surface)[1]: a pure function of its key
+_FOLDED_MAX = 1 << 19
+
+
+def _folded_all(surfaces: list[str]) -> list[str]:
+    """Folded form of every token (dict lookups at C speed; new words computed once)."""
+    got: list[str | None] = list(map(_FOLDED.get, surfaces))
+    if None in got:
+        if len(_FOLDED) > _FOLDED_MAX:
+            _FOLDED.clear()
+        i = got.index(None)
         while True:
-            tok = self._peek()
-            if tok is None or tok[0] == "rp" or self._is_keyword("OR"):
+            surface = surfaces[i]
+            got[i] = _FOLDED[surface] = forms(surface)[1]
+            try:
+                i = got.index(None, i + 1)
+            except ValueError:
                 break
-            if self._is_keyword("AND"):
-                self.i += 1
-            children.append(self._unary())
-        return children[0] if len(children) == 1 else All(tuple(children))
-
-    def _unary(self) -> Node:
-        tok = self._peek()
-        if tok is not None and (tok[0] == "neg" or (tok[0] == "w" and tok[1] == "NOT")):
-            self.i += 1
-            return Not(self._unary())
-        return self._atom()
-
-    def _atom(self) -> Node:
-        tok = self._peek()
-        if tok is None:
-            raise QueryError("query ends where a term was expected", self.end_column)
-        kind, value, column = tok
-        self.i += 1
-        if kind == "lp":
-            node = self._or()
-            close = self._peek()
-            if close is None or close[0] != "rp":
-                raise QueryError("unclosed parenthesis", column)
-            self.i += 1
-            return node
-        if kind == "rp":
-            raise QueryError("unexpected ')'", column)
-        if kind == "w" and value in ("AND", "OR", "NOT"):
-            raise QueryError(f"{value} needs a term on each side", column)
-        text = value[1:-1] if kind == "q" else value
-        tokens = tuple(words(text))
-        if not tokens:
-            raise QueryError(f"{value!r} has no word in it", column)
-        return Phrase(tokens, text)
+    return got  # type: ignore[return-value]  # no None is left
 
 
-def parse_query(query: str) -> Node:
-    return _Parser(query).parse()
+@lru_cache(maxsize=1 << 17)
+def _case(surface: str) -> str:
+    return forms(surface)[0]
 
 
-# ---- matching ----------------------------------------------------------------
+@lru_cache(maxsize=1 << 17)
+def _key(folded: str) -> str:
+    return plural_fold(folded)
 
-@dataclass(slots=True)
-class _Text:
-    tokens: list[str]
-    positions: dict[str, list[int]] = field(default_factory=dict)
 
-    @classmethod
-    def of(cls, text: str) -> _Text:
-        tokens: list[str] = []
-        for tok in words(text):
-            tokens.append(tok.split("'", 1)[0] if "'" in tok else tok)
-        positions: dict[str, list[int]] = {}
-        for i, tok in enumerate(tokens):
-            positions.setdefault(tok, []).append(i)
-        return cls(tokens, positions)
+class _Story:
+    __slots__ = (
+        "_flat",
+        "_spans",
+        "_stem_keys",
+        "_stems",
+        "_views",
+        "body_offset",
+        "body_start",
+        "doc",
+        "folded",
+        "joins",
+        "kjpos",
+        "kpos",
+        "length",
+        "rules",
+        "surfaces",
+        "text",
+        "wpos",
+    )
 
-    def find(self, phrase: Phrase) -> int | None:
-        first, rest = phrase.tokens[0], phrase.tokens[1:]
-        for start in self.positions.get(first, ()):
-            end = start + 1 + len(rest)
-            if tuple(self.tokens[start + 1 : end]) == rest:
-                return start
+    def __init__(self, rules: RuleSet, doc: Document) -> None:
+        self.rules = rules
+        self.doc = doc
+        title = clean_text(doc.title).replace("\n", " ")
+        body = clean_text(doc.body)
+        self.body_offset = len(title) + 1
+        self.text = title + "\n" + body
+        title_tokens = TOKEN.findall(title)
+        self.body_start = len(title_tokens) + _GAP
+        surfaces = title_tokens + [""] * _GAP + TOKEN.findall(body)
+        self.surfaces = surfaces  # a hyphen joining a word to the next stays on its end
+        self.length = len(surfaces)
+        folded = _folded_all(surfaces)
+        self.folded = folded
+        wpos = _positions(folded)
+        joins: list[int] = []
+        last = self.length - 1
+        tails = rules._join_tails
+        for head in rules._join_heads.intersection(wpos):
+            exact, prefixes = tails[head]
+            for p in wpos[head]:
+                if p >= last:
+                    continue
+                tail = folded[p + 1]
+                if not (
+                    tail in exact or _key(tail) in exact or (prefixes and tail.startswith(prefixes))
+                ):
+                    continue
+                if joinable(head, hyphenated(surfaces[p]), tail):
+                    joins.append(p)
+        joins.sort()
+        self.joins = joins
+        self._spans: list[tuple[int, int]] | None = None
+        self.wpos = wpos
+        w = _View(wpos, {}, lambda: folded)
+        key_joins = {p: _key(folded[p] + folded[p + 1]) for p in joins}
+        k = _View(_plural_folded(wpos), key_joins, lambda: list(map(_key, folded)))
+        self.kpos = k.pos
+        self.kjpos = k.jpos
+        self._views: dict[str, _View] = {"k": k, "w": w}
+        self._flat: str | None = None
+        self._stems: dict[str, dict[str, str]] = {}
+        self._stem_keys: dict[str, set[str]] = {}
+
+    def view(self, name: str) -> _View:
+        got = self._views.get(name)
+        if got is not None:
+            return got
+        folded = self.folded
+        if name == "c":
+            surfaces = self.surfaces
+            joins = {p: _case(surfaces[p]) + _case(surfaces[p + 1]) for p in self.joins}
+            got = _View(
+                _CasePositions(self.wpos, surfaces), joins, lambda: list(map(_case, surfaces))
+            )
+        else:
+            language = name[2:]
+            stem = self.rules._stemmer(language)
+            stems = self.stems(language)
+            got = _View(
+                _derived(self.wpos, stems.__getitem__),
+                {p: stem(folded[p] + folded[p + 1]) for p in self.joins},
+                lambda: list(map(stems.__getitem__, folded)),
+            )
+        self._views[name] = got
+        return got
+
+    def stems(self, language: str) -> dict[str, str]:
+        """Stem of each distinct word of the story (and "" for the title-body gap)."""
+        key = "stems:" + language
+        known = self._stems.get(key)
+        if known is not None:
+            return known
+        words = list(self.wpos)
+        cache = self.rules._stem_caches.setdefault(language, {})
+        cached: list[str | None] = list(map(cache.get, words))
+        found: list[str]
+        if None in cached:
+            stem = self.rules._stemmer(language)
+            found = [f if f is not None else stem(w) for w, f in zip(words, cached, strict=True)]
+        else:
+            found = cached  # type: ignore[assignment]  # no None left in it
+        stems = dict(zip(words, found, strict=True))
+        stems[""] = ""
+        self._stems[key] = stems
+        return stems
+
+    def stem_keys(self, language: str) -> set[str]:
+        """Every stem in the story, of words and of two-word compounds."""
+        keys = self._stem_keys.get(language)
+        if keys is None:
+            keys = set(self.stems(language).values())
+            if self.joins:
+                stem = self.rules._stemmer(language)
+                folded = self.folded
+                keys.update(stem(folded[p] + folded[p + 1]) for p in self.joins)
+            self._stem_keys[language] = keys
+        return keys
+
+    def outlet_host(self) -> str:
+        return (self.doc.outlet or "").lower().removeprefix("www.")
+
+    def in_field(self, p: int, field: str | None) -> bool:
+        if field is None:
+            return True
+        return (p < self.body_start) == (field == "title")
+
+    def flat(self) -> str:
+        """`text` with line breaks, tabs and no-break spaces as plain spaces (same offsets)."""
+        if self._flat is None:
+            text = self.text.replace("\n", " ").replace("\t", " ").replace("\r", " ")
+            self._flat = text.replace("\xa0", " ")
+        return self._flat
+
+    def char_spans(self) -> list[tuple[int, int]]:
+        """Character span in `text` of the token at each position."""
+        if self._spans is None:
+            offset = self.body_offset
+            spans = [m.span() for m in WORD.finditer(self.text, 0, offset - 1)]
+            spans.extend([(-1, -1)] * _GAP)
+            spans.extend(m.span() for m in WORD.finditer(self.text, offset))
+            self._spans = spans
+        return self._spans
+
+
+# ---- compiled rules ----------------------------------------------------------
+
+Hit = tuple[int, int]  # token positions [start, end)
+
+
+class _Leaf:
+    """A Text node compiled: each word as (view, form) for this rule's options."""
+
+    __slots__ = ("field", "prefix", "slop", "text", "words")
+
+    def __init__(
+        self,
+        words: tuple[tuple[str, str], ...],
+        text: str,
+        field: str | None,
+        prefix: bool,
+        slop: int | None,
+    ) -> None:
+        self.words = words
+        self.text = text
+        self.field = field
+        self.prefix = prefix
+        self.slop = slop
+
+    def _starts(self, story: _Story, i: int) -> list[Hit]:
+        name, form = self.words[i]
+        view = story.view(name)
+        if self.prefix:
+            return sorted((p, p + 1) for key in view.starting_with(form) for p in view.pos[key])
+        hits = [(p, p + 1) for p in view.pos.get(form, ())]
+        joined = view.jpos.get(form)
+        if joined:
+            hits.extend((p, p + 2) for p in joined)
+        return hits
+
+    def _extend(self, story: _Story, i: int, p: int) -> int | None:
+        """End of the phrase from word i at position p, or None."""
+        if i == len(self.words):
+            return p
+        if p >= story.length:
+            return None
+        name, form = self.words[i]
+        view = story.view(name)
+        if view.arr[p] == form:
+            end = self._extend(story, i + 1, p + 1)
+            if end is not None:
+                return end
+        if view.jarr.get(p) == form:
+            return self._extend(story, i + 1, p + 2)
         return None
 
+    def hits(self, story: _Story, first_only: bool) -> list[Hit]:
+        field = self.field
+        if self.slop is not None:
+            return self._near(story, first_only)
+        found: list[Hit] = []
+        for start, end in self._starts(story, 0):
+            if field is not None and not story.in_field(start, field):
+                continue
+            if len(self.words) > 1:
+                end_ = self._extend(story, 1, end)
+                if end_ is None:
+                    continue
+                end = end_
+            found.append((start, end))
+            if first_only:
+                break
+        return found
 
-def _evaluate(node: Node, text: _Text, hits: list[tuple[int, Phrase]]) -> bool:
-    if isinstance(node, Phrase):
-        at = text.find(node)
-        if at is None:
+    def _near(self, story: _Story, first_only: bool) -> list[Hit]:
+        """Every word within `slop` other words of the others, in any order.
+
+        A sliding window over the words' positions; a word the phrase names twice
+        ("a a"~3) must occur twice in the window."""
+        distinct = list(dict.fromkeys(self.words))
+        wanted = [self.words.count(w) for w in distinct]
+        events: list[tuple[int, int, int]] = []
+        for i, word in enumerate(distinct):
+            at = self.words.index(word)
+            starts = [h for h in self._starts(story, at) if story.in_field(h[0], self.field)]
+            if len(starts) < wanted[i]:
+                return []
+            events.extend((a, b, i) for a, b in starts)
+        events.sort()
+        size = len(self.words)
+        counts = [0] * len(distinct)
+        satisfied = 0
+        left = 0
+        found: list[Hit] = []
+        for right in range(len(events)):
+            which = events[right][2]
+            counts[which] += 1
+            if counts[which] == wanted[which]:
+                satisfied += 1
+            while satisfied == len(distinct):
+                first, last = events[left], events[right]
+                if last[0] - first[0] - (size - 1) <= self.slop:  # type: ignore[operator]
+                    found.append((first[0], max(e[1] for e in events[left : right + 1])))
+                    if first_only:
+                        return found
+                gone = events[left][2]
+                if counts[gone] == wanted[gone]:
+                    satisfied -= 1
+                counts[gone] -= 1
+                left += 1
+        return found
+
+
+Test = Callable[[_Story], bool]
+
+
+def _simple_key(leaf: _Leaf | None) -> str | None:
+    """The form of a plain one-word leaf (no field, wildcard or proximity), else None."""
+    if leaf is None or leaf.slop is not None or leaf.prefix or leaf.field is not None:
+        return None
+    if len(leaf.words) != 1 or leaf.words[0][0] != "k":
+        return None
+    return leaf.words[0][1]
+
+
+def _leaf_test(leaf: _Leaf) -> Test:
+    words = leaf.words
+    simple = leaf.slop is None and not leaf.prefix and leaf.field is None
+    if simple and len(words) == 1:
+        name, form = words[0]
+        if name == "k":
+            return lambda s: form in s.kpos or form in s.kjpos
+        if name.startswith("s:"):
+            language = name[2:]
+            return lambda s: form in s.stem_keys(language)
+
+        def single(s: _Story) -> bool:
+            view = s.view(name)
+            return form in view.pos or form in view.jpos
+
+        return single
+    names = {name for name, _ in words}
+    if simple and len(names) == 1:
+        name = names.pop()
+        forms_ = tuple(form for _, form in words)
+        first, rest = forms_[0], tuple(enumerate(forms_[1:], 1))
+        size = len(forms_)
+
+        def phrase(s: _Story) -> bool:
+            view = s.view(name)
+            starts = view.pos.get(first)
+            if starts:
+                arr = view.arr
+                limit = s.length - size
+                for p in starts:
+                    if p <= limit and all(arr[p + i] == f for i, f in rest):
+                        return True
+            if view.jpos and any(f in view.jpos for f in forms_):
+                return bool(leaf.hits(s, True))  # a compound may stand for one of the words
             return False
-        hits.append((at, node))
-        return True
-    if isinstance(node, Not):
-        return not _evaluate(node.child, text, [])
-    if isinstance(node, All):
-        return all(_evaluate(child, text, hits) for child in node.children)
-    return any([_evaluate(child, text, hits) for child in node.children])
+
+        return phrase
+    return lambda s: bool(leaf.hits(s, True))
 
 
-def _snippet(text: _Text, at: int, width: int = 30) -> str:
-    start = max(0, at - width // 3)
-    words_ = text.tokens[start : start + width]
-    prefix = "… " if start > 0 else ""
-    suffix = " …" if start + width < len(text.tokens) else ""
-    return prefix + " ".join(words_) + suffix
+class _Compiled:
+    """A rule's query tree with leaves compiled; `test` short-circuits."""
+
+    __slots__ = ("children", "key", "kind", "leaf", "test", "value")
+
+    def __init__(
+        self,
+        kind: str,
+        *,
+        leaf: _Leaf | None = None,
+        children: tuple[_Compiled, ...] = (),
+        value: str = "",
+    ) -> None:
+        self.kind = kind
+        self.leaf = leaf
+        self.children = children
+        self.value = value
+        self.key = _simple_key(leaf)  # a plain one-word leaf: collected straight from kpos
+        self.test: Test = self._tester()
+
+    def _tester(self) -> Test:
+        kind, value = self.kind, self.value
+        tests = tuple(c.test for c in self.children)
+        if kind == "text":
+            assert self.leaf is not None
+            return _leaf_test(self.leaf)
+        if kind == "and":
+            if len(tests) == 2:
+                a, b = tests
+                return lambda s: a(s) and b(s)
+            return lambda s: all(t(s) for t in tests)
+        if kind == "or":
+            keys = tuple(k for c in self.children if (k := _simple_key(c.leaf)) is not None)
+            if len(keys) > 1:
+                others = tuple(c.test for c in self.children if _simple_key(c.leaf) is None)
+
+                def any_word(s: _Story) -> bool:
+                    if any(map(s.kpos.__contains__, keys)):
+                        return True
+                    if s.kjpos and any(map(s.kjpos.__contains__, keys)):
+                        return True
+                    return any(t(s) for t in others)
+
+                return any_word
+            if len(tests) == 2:
+                a, b = tests
+                return lambda s: a(s) or b(s)
+            return lambda s: any(t(s) for t in tests)
+        if kind == "not":
+            only = tests[0]
+            return lambda s: not only(s)
+        if kind == "outlet":
+            suffix = "." + value
+
+            def outlet(s: _Story) -> bool:
+                host = s.outlet_host()
+                return host == value or host.endswith(suffix)
+
+            return outlet
+        return lambda s: any(t.lower() == value for t in s.doc.tags)
+
+    def collect(self, story: _Story, out: list[tuple[Hit, str]]) -> None:
+        kind = self.kind
+        if kind == "text":
+            leaf = self.leaf
+            assert leaf is not None
+            key = self.key
+            if key is None:
+                out.extend((h, leaf.text) for h in leaf.hits(story, False))
+                return
+            text = leaf.text
+            out.extend([((p, p + 1), text) for p in story.kpos.get(key, ())])
+            joined = story.kjpos.get(key)
+            if joined:
+                out.extend([((p, p + 2), text) for p in joined])
+        elif kind == "and":
+            for c in self.children:
+                c.collect(story, out)
+        elif kind == "or":
+            for c in self.children:
+                if c.key is not None or c.test(story):
+                    c.collect(story, out)
+
+
+def _anchor_weight(anchor: str) -> int:
+    if anchor.startswith(_PREFIX):
+        return 40
+    if anchor.startswith((_OUTLET, _TAG)):
+        return 60
+    word = anchor.rsplit("\x00", 1)[-1]
+    if word in _STOPWORDS or len(word) <= 2:
+        return 100
+    return max(1, 12 - len(word))
+
+
+class _Compiler:
+    def __init__(self, spec: RuleSpec, stemmer: Callable[[str], Callable[[str], str]]) -> None:
+        self.spec = spec
+        self.stem = stemmer(spec.language) if spec.stem else None
+        self.tails: dict[str, tuple[set[str], set[str]]] = {}
+        self.uses_prefix = False
+
+    def word(self, surface: str, case: bool, acronym: bool) -> tuple[str, str]:
+        case_form, folded, key = forms(surface)
+        for form in (folded, key):
+            self._splits(form, exact=True)
+        if case:
+            return "c", case_form
+        if self.stem is not None and not acronym:
+            stemmed = self.stem(folded)
+            self._splits(stemmed, exact=False)
+            return "s:" + self.spec.language, stemmed
+        return "k", key
+
+    def _splits(self, form: str, *, exact: bool) -> None:
+        """Record every way `form` splits in two, so a story's two-word compounds
+        are only formed where they can spell a query word (see _Story.joins)."""
+        for i in range(1, len(form)):
+            full, start = self.tails.setdefault(form[:i], (set(), set()))
+            (full if exact else start).add(form[i:])
+
+    def anchor(self, view: str, form: str) -> str:
+        if view == "c":
+            return forms(form)[2]
+        if view.startswith("s:"):
+            return f"{_STEM}{view[2:]}\x00{form}"
+        return form
+
+    def compile(self, node: Node) -> tuple[_Compiled, frozenset[str] | None]:
+        if isinstance(node, Text):
+            return self.text(node)
+        if isinstance(node, Outlet):
+            return _Compiled("outlet", value=node.host), frozenset({_OUTLET + node.host})
+        if isinstance(node, Tag):
+            return _Compiled("tag", value=node.name), frozenset({_TAG + node.name})
+        if isinstance(node, Not):
+            child, _ = self.compile(node.child)
+            return _Compiled("not", children=(child,)), None
+        parts = [self.compile(c) for c in node.children]
+        children = tuple(p[0] for p in parts)
+        if isinstance(node, Or):
+            anchors: set[str] = set()
+            for _, got in parts:
+                if got is None:
+                    return _Compiled("or", children=children), None
+                anchors |= got
+            return _Compiled("or", children=children), frozenset(anchors)
+        assert isinstance(node, And)
+        options = [got for _, got in parts if got is not None]
+        best = min(options, key=lambda a: sum(map(_anchor_weight, a)), default=None)
+        return _Compiled("and", children=children), best
+
+    def text(self, node: Text) -> tuple[_Compiled, frozenset[str] | None]:
+        acronyms = node.acronyms or (False,) * len(node.words)
+        if node.prefix:
+            self.uses_prefix = True
+            view = "c" if node.case else "w"
+            form = forms(node.words[0])[0 if node.case else 1]
+            leaf = _Leaf(((view, form),), node.text, node.field, True, None)
+            return _Compiled("text", leaf=leaf), frozenset({_PREFIX + form.casefold()[:3]})
+        words = tuple(self.word(w, node.case, a) for w, a in zip(node.words, acronyms, strict=True))
+        leaf = _Leaf(words, node.text, node.field, False, node.slop)
+        best = min((self.anchor(v, f) for v, f in words), key=_anchor_weight)
+        compiled = _Compiled("text", leaf=leaf)
+        if node.joined is None or node.slop is not None:
+            return compiled, frozenset({best})
+        single = self.word(node.joined, node.case, all(acronyms))
+        alt = _Compiled("text", leaf=_Leaf((single,), node.text, node.field, False, None))
+        anchors = frozenset({best, self.anchor(*single)})
+        return _Compiled("or", children=(compiled, alt)), anchors
 
 
 @dataclass(frozen=True, slots=True)
-class CompiledRule:
+class _Rule:
+    index: int
     spec: RuleSpec
-    tree: Node
+    root: _Compiled
+    feeds: frozenset[str]
+    tags: frozenset[str]
 
     def applies_to(self, doc: Document) -> bool:
-        if self.spec.feeds and doc.feed_id not in self.spec.feeds:
+        if self.feeds and doc.feed_id not in self.feeds:
             return False
-        return not (self.spec.tags and not set(self.spec.tags) & set(doc.tags))
+        return not (self.tags and not any(t.lower() in self.tags for t in doc.tags))
+
+    def report(self, story: _Story, whole: bool = False) -> Match:
+        found: list[tuple[Hit, str]] = []
+        self.root.collect(story, found)
+        found.sort()
+        terms = tuple(dict.fromkeys(text for _, text in found))
+        snippet, highlights = _snippet(story, [h for h, _ in found], whole)
+        return Match(self.spec.name, self.spec.notify, terms, snippet, highlights)
+
+
+def _snippet(
+    story: _Story, hits: list[Hit], whole: bool = False
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A short piece of text around the first hit (or the whole text), and the
+    (sorted) hits' spans within it."""
+    text = story.flat()
+    at = story.char_spans()
+    spans = [(at[a][0], at[b - 1][1]) for a, b in hits]
+    first, first_end = spans[0] if spans else (0, 0)
+    start = 0 if whole else max(0, first - _SNIPPET_BEFORE)
+    if start > 0:
+        space = text.find(" ", start, first)
+        start = space + 1 if space >= 0 else start
+    end = len(text) if whole else max(min(len(text), start + _SNIPPET_WIDTH), first_end)
+    if end < len(text):
+        space = text.rfind(" ", first_end, end)
+        end = space if space > first_end else end
+    piece = text[start:end]
+    marks: list[tuple[int, int]] = []
+    for a, b in spans:
+        if a < start or b > end:
+            continue
+        a, b = a - start, b - start
+        if marks and a <= marks[-1][1]:
+            marks[-1] = (marks[-1][0], max(b, marks[-1][1]))
+        else:
+            marks.append((a, b))
+    if "  " in piece or piece[:1] == " " or piece[-1:] == " ":
+        piece, marks = _collapse(piece, marks)
+    lead = "… " if start > 0 else ""
+    tail = " …" if end < len(text) else ""
+    shift = len(lead)
+    return lead + piece + tail, tuple((a + shift, b + shift) for a, b in marks)
+
+
+_SPACE_RUN = re.compile(r" {2,}")
+
+
+def _collapse(piece: str, marks: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """Runs of spaces to one space (and trimmed), highlight offsets moved to match.
+
+    Highlight ends are token boundaries, so never inside a run."""
+    lead = len(piece) - len(piece.lstrip(" "))
+    piece = piece.strip(" ")
+    runs = [m.span() for m in _SPACE_RUN.finditer(piece)]
+
+    def moved(offset: int) -> int:
+        offset -= lead
+        removed = 0
+        for a, b in runs:
+            if b > offset:
+                break
+            removed += b - a - 1
+        return offset - removed
+
+    return _SPACE_RUN.sub(" ", piece), [(moved(a), moved(b)) for a, b in marks]
 
 
 class RuleSet:
     """Rules compiled once per config load, matched against each story."""
 
-    def __init__(self, rules: Iterable[CompiledRule]) -> None:
-        self.rules = tuple(rules)
+    def __init__(self, specs: Sequence[RuleSpec]) -> None:
+        self._stem_caches: dict[str, dict[str, str]] = {}
+        self._stem_fns: dict[str, Callable[[str], str]] = {}
+        self._join_heads: frozenset[str] = frozenset()
+        self._join_tails: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
+        tails: dict[str, tuple[set[str], set[str]]] = {}
+        rules: list[_Rule] = []
+        self._by_key: dict[str, list[int]] = {}
+        self._by_prefix: dict[str, list[int]] = {}
+        self._by_stem: dict[str, dict[str, list[int]]] = {}
+        self._by_outlet: dict[str, list[int]] = {}
+        self._by_tag: dict[str, list[int]] = {}
+        always: list[int] = []
+        uses_prefix = False
+        stem_languages: set[str] = set()
+        for i, spec in enumerate(specs):
+            validate_query(spec.query, stem=spec.stem, language=spec.language)
+            compiler = _Compiler(spec, self._stemmer)
+            root, anchors = compiler.compile(parse_query(spec.query))
+            for head, (full, start) in compiler.tails.items():
+                known = tails.setdefault(head, (set(), set()))
+                known[0].update(full)
+                known[1].update(start)
+            uses_prefix = uses_prefix or compiler.uses_prefix
+            if spec.stem:
+                stem_languages.add(spec.language)
+            rules.append(
+                _Rule(
+                    i,
+                    spec,
+                    root,
+                    frozenset(spec.feeds),
+                    frozenset(t.lower() for t in spec.tags),
+                )
+            )
+            if anchors is None:
+                always.append(i)
+            else:
+                for anchor in anchors:
+                    self._index_for(anchor).setdefault(anchor.rsplit("\x00", 1)[-1], []).append(i)
+        self._rules = tuple(rules)
+        self._always = tuple(always)
+        self._join_tails = {
+            head: (frozenset(full), tuple(sorted(start))) for head, (full, start) in tails.items()
+        }
+        self._join_heads = frozenset(tails)
+        self._uses_prefix = uses_prefix
+        self._stem_languages = tuple(sorted(stem_languages))
 
-    def match(self, doc: Document) -> list[Match]:
-        text = _Text.of(doc.title + "\n" + plain_text(doc.body))
+    def _index_for(self, anchor: str) -> dict[str, list[int]]:
+        if anchor.startswith(_PREFIX):
+            return self._by_prefix
+        if anchor.startswith(_OUTLET):
+            return self._by_outlet
+        if anchor.startswith(_TAG):
+            return self._by_tag
+        if anchor.startswith(_STEM):
+            return self._by_stem.setdefault(anchor[1:].split("\x00", 1)[0], {})
+        return self._by_key
+
+    @property
+    def rules(self) -> tuple[RuleSpec, ...]:
+        """The compiled rules' specs, in config order."""
+        return tuple(rule.spec for rule in self._rules)
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def _stemmer(self, language: str) -> Callable[[str], str]:
+        known = self._stem_fns.get(language)
+        if known is not None:
+            return known
+        cache = self._stem_caches.setdefault(language, {})
+        stemmer = snowballstemmer.stemmer(language)
+
+        def stem(word: str) -> str:
+            got = cache.get(word)
+            if got is None:
+                if len(cache) > 200_000:
+                    cache.clear()
+                got = cache[word] = stemmer.stemWord(word)
+            return got
+
+        self._stem_fns[language] = stem
+        return stem
+
+    def candidates(self, doc: Document) -> list[int]:
+        """Indices of the rules a story's words select (exposed for tests and bench)."""
+        return self._candidates(_Story(self, doc))
+
+    def _candidates(self, story: _Story) -> list[int]:
+        found = set(self._always)
+        index = self._by_key
+        for anchor in index.keys() & story.kpos.keys():
+            found.update(index[anchor])
+        if story.kjpos:
+            for anchor in index.keys() & story.kjpos.keys():
+                found.update(index[anchor])
+        if self._by_prefix:
+            index = self._by_prefix
+            starts = {form[:3] for form in story.view("w").pos}
+            for anchor in index.keys() & starts:
+                found.update(index[anchor])
+        for language, index in self._by_stem.items():
+            for anchor in index.keys() & story.stem_keys(language):
+                found.update(index[anchor])
+        host = story.outlet_host()
+        if host and self._by_outlet:
+            labels = host.split(".")
+            for i in range(len(labels)):
+                found.update(self._by_outlet.get(".".join(labels[i:]), ()))
+        for tag in story.doc.tags:
+            found.update(self._by_tag.get(tag.lower(), ()))
+        return sorted(found)
+
+    def match(self, doc: Document, *, whole_text: bool = False) -> list[Match]:
+        """The rules the story matches, in config order. With `whole_text`, each
+        Match's snippet is the story's whole text (for `feedwatch rules test`)."""
+        story = _Story(self, doc)
         matches: list[Match] = []
-        for rule in self.rules:
-            if not rule.applies_to(doc):
-                continue
-            hits: list[tuple[int, Phrase]] = []
-            if _evaluate(rule.tree, text, hits):
-                hits.sort(key=lambda h: h[0])
-                terms = tuple(dict.fromkeys(p.text for _, p in hits))
-                snippet = _snippet(text, hits[0][0]) if hits else ""
-                matches.append(Match(rule.spec.name, rule.spec.notify, terms, snippet))
+        rules = self._rules
+        for i in self._candidates(story):
+            rule = rules[i]
+            if rule.root.test(story) and rule.applies_to(doc):
+                matches.append(rule.report(story, whole_text))
         return matches
 
 
 def compile_rules(specs: Sequence[RuleSpec]) -> RuleSet:
     """Compile every rule; raises the first QueryError (config validation lists all)."""
-    return RuleSet(CompiledRule(spec, parse_query(spec.query)) for spec in specs)
+    return RuleSet(specs)

@@ -1,0 +1,179 @@
+"""The compiled rule set: candidates, scoping, terms, snippets and highlights."""
+
+from __future__ import annotations
+
+from service.core.rules import Document, Match, RuleSet, RuleSpec, compile_rules
+
+
+def rule(name: str, query: str, **kw: object) -> RuleSpec:
+    return RuleSpec(name, query, (f"{name}-dest",), **kw)  # type: ignore[arg-type]
+
+
+def marked(m: Match) -> list[str]:
+    return [m.snippet[a:b] for a, b in m.highlights]
+
+
+def only(rules: RuleSet, doc: Document) -> Match:
+    matches = rules.match(doc)
+    assert len(matches) == 1
+    return matches[0]
+
+
+def test_match_names_rule_destinations_and_terms_in_text_order() -> None:
+    rules = compile_rules([rule("r", "Ukraine AND (ceasefire OR truce) NOT sport")])
+    m = only(rules, Document("", "A truce was agreed in Ukraine."))
+    assert m.rule == "r"
+    assert m.destinations == ("r-dest",)
+    assert m.terms == ("truce", "Ukraine")
+
+
+def test_terms_leave_out_branches_that_did_not_match() -> None:
+    rules = compile_rules([rule("r", "truce OR ceasefire OR armistice")])
+    assert only(rules, Document("", "The ceasefire held.")).terms == ("ceasefire",)
+
+
+def test_highlights_mark_each_matched_word_in_snippet() -> None:
+    rules = compile_rules([rule("r", "NATO OR Russia")])
+    m = only(rules, Document("", "NATO’s chief met Russia's envoy."))
+    assert marked(m) == ["NATO’s", "Russia's"]
+
+
+def test_highlight_covers_whole_phrase_across_tags_and_lines() -> None:
+    rules = compile_rules([rule("r", '"White House"')])
+    m = only(rules, Document("", "<p>Officials at the <b>White</b>\n   House said.</p>"))
+    assert m.snippet == "Officials at the White House said."
+    assert marked(m) == ["White House"]
+
+
+def test_highlight_covers_compound_read_as_one_word() -> None:
+    rules = compile_rules([rule("r", "ceasefire")])
+    m = only(rules, Document("", "A cease-fire was agreed."))
+    assert marked(m) == ["cease-fire"]
+
+
+def test_snippet_of_long_story_is_cut_around_first_match() -> None:
+    body = " ".join(["filler"] * 200 + ["Ukraine", "ceasefire"] + ["tail"] * 200)
+    m = only(compile_rules([rule("r", "ceasefire")]), Document("", body))
+    assert m.snippet.startswith("… ")
+    assert m.snippet.endswith(" …")
+    assert len(m.snippet) < 300
+    assert marked(m) == ["ceasefire"]
+
+
+def test_title_match_gives_snippet_from_title() -> None:
+    m = only(
+        compile_rules([rule("r", "title:summit")]),
+        Document("NATO summit opens", "Leaders arrived."),
+    )
+    assert m.snippet.startswith("NATO summit opens")
+    assert marked(m) == ["summit"]
+
+
+def test_entities_are_decoded_in_snippet_and_highlight() -> None:
+    m = only(
+        compile_rules([rule("r", "Société")]),
+        Document("", "La Soci&eacute;t&eacute; G&eacute;n&eacute;rale"),
+    )
+    assert marked(m) == ["Société"]
+
+
+def test_rule_for_other_feed_is_skipped() -> None:
+    rules = compile_rules([rule("r", "NATO", feeds=("feed-a",))])
+    assert rules.match(Document("", "NATO", feed_id="feed-b")) == []
+    assert [m.rule for m in rules.match(Document("", "NATO", feed_id="feed-a"))] == ["r"]
+
+
+def test_rule_scoped_to_tags_needs_one_of_them() -> None:
+    rules = compile_rules([rule("r", "NATO", tags=("wire", "world"))])
+    assert rules.match(Document("", "NATO", tags=("local",))) == []
+    assert [m.rule for m in rules.match(Document("", "NATO", tags=("World",)))] == ["r"]
+
+
+def test_matches_come_in_config_order() -> None:
+    rules = compile_rules([rule("b", "Russia"), rule("a", "NATO"), rule("c", "summit")])
+    doc = Document("", "NATO summit with Russia")
+    assert [m.rule for m in rules.match(doc)] == ["b", "a", "c"]
+
+
+def test_only_rules_anchored_on_story_words_are_candidates() -> None:
+    specs = [rule(f"r{i}", f"word{i} OR other{i}") for i in range(1000)]
+    specs.append(rule("phrase", '"alpha beta"'))
+    specs.append(rule("negative", "-sport"))
+    rules = compile_rules(specs)
+    candidates = rules.candidates(Document("", "word7 and other9 and alpha"))
+    names = sorted(specs[i].name for i in candidates)
+    assert names == ["negative", "phrase", "r7", "r9"]
+
+
+def test_and_rule_is_anchored_on_its_most_specific_term() -> None:
+    rules = compile_rules([rule("r", "Ukraine AND ceasefire AND NOT the")])
+    assert rules.candidates(Document("", "ceasefire news")) == [0]
+    assert rules.candidates(Document("", "Ukraine news")) == []
+
+
+def test_wildcard_rule_is_candidate_by_prefix() -> None:
+    rules = compile_rules([rule("r", "sanction*")])
+    assert rules.candidates(Document("", "new sanctions")) == [0]
+    assert rules.candidates(Document("", "new tariffs")) == []
+
+
+def test_stemmed_rule_is_candidate_by_stem() -> None:
+    rules = compile_rules([rule("r", "sanctioned", stem=True)])
+    assert rules.candidates(Document("", "new sanctions")) == [0]
+
+
+def test_outlet_rule_is_candidate_by_outlet() -> None:
+    rules = compile_rules([rule("r", "outlet:rt.com")])
+    assert rules.candidates(Document("", "x", outlet="de.rt.com")) == [0]
+    assert rules.candidates(Document("", "x", outlet="bbc.co.uk")) == []
+
+
+def test_many_rules_match_one_story_independently() -> None:
+    specs = [rule(f"r{i}", q) for i, q in enumerate(["NATO", "summit", "-weather", "Ukraine"])]
+    doc = Document("NATO summit", "Leaders met in Vilnius.")
+    assert [m.rule for m in compile_rules(specs).match(doc)] == ["r0", "r1", "r2"]
+
+
+def test_matching_is_deterministic() -> None:
+    rules = compile_rules([rule("r", "ceasefire OR truce"), rule("s", '"peace talks"~3')])
+    doc = Document("Talks", "A truce. Peace and more talks. A cease-fire.")
+    assert rules.match(doc) == rules.match(doc)
+    assert compile_rules([rule("r", "ceasefire OR truce")]).match(doc)[0] == rules.match(doc)[0]
+
+
+def test_empty_story_matches_only_negative_rules() -> None:
+    rules = compile_rules([rule("r", "NATO"), rule("n", "-NATO")])
+    assert [m.rule for m in rules.match(Document("", ""))] == ["n"]
+
+
+def test_rule_set_knows_its_rules_in_config_order() -> None:
+    rules = compile_rules([rule("a", "x"), rule("b", "y")])
+    assert len(rules) == 2
+    assert [spec.name for spec in rules.rules] == ["a", "b"]
+
+
+def test_snippets_and_highlights_stay_well_formed_on_messy_markup() -> None:
+    import random
+
+    rng = random.Random(5)
+    words = ["NATO", "truce", "cease-fire", "Ukraine", "the", "talks", "Société", "US"]
+    seps = [" ", "  ", "\n", "\n\n  ", "</p><p>", " <b>", "</b> ", "&nbsp;", " — "]
+    rules = compile_rules(
+        [
+            rule("a", "NATO OR truce"),
+            rule("b", '"Ukraine talks"~3'),
+            rule("c", "ceasefire"),
+            rule("d", "case:US OR Société"),
+        ]
+    )
+    for _ in range(200):
+        body = "".join(rng.choice(words) + rng.choice(seps) for _ in range(rng.randint(1, 120)))
+        for m in rules.match(Document("", f"<p>{body}</p>")):
+            assert "\n" not in m.snippet
+            assert "  " not in m.snippet
+            assert m.highlights
+            last = -1
+            for a, b in m.highlights:
+                assert last <= a < b <= len(m.snippet)
+                last = b
+                assert m.snippet[a:b].strip() == m.snippet[a:b]
