@@ -122,6 +122,11 @@ class Service:
             worker.handle_sig_wait_for_completion(signal.SIGTERM)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Cancelled jobs still hand their work back to Redis (arq's finish_job, our
+        # claim release) in shielded steps: let those end before Redis is closed.
+        in_flight = [t for w in self._workers for t in w.tasks.values()]
+        if in_flight:
+            await asyncio.wait(in_flight, timeout=5)
         if self._runner is not None:
             await self._runner.cleanup()
         if self.resources is not None:

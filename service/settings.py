@@ -23,6 +23,7 @@ from pydantic import (
     SecretStr,
     Tag,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -30,7 +31,7 @@ from pydantic import (
 from service.config_env import EnvError, interpolate
 from service.core.delivery_policy import DEFAULT_STEPS, Jitter, RetrySchedule
 from service.core.entries import feed_id_for
-from service.core.rules import QueryError, parse_query
+from service.core.rules import STEM_LANGUAGES, QueryError, validate_query
 from service.core.signing import SecretError, secret_bytes
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -171,16 +172,33 @@ class DestinationSettings(_Model):
 
 class RuleSettings(_Model):
     name: str = Field(min_length=1, pattern=r"^[\w.-]+$")
+    # stem and language come before query: pydantic validates in this order, and
+    # the query's check needs them.
+    stem: bool = False
+    language: str = "english"
     query: str
     notify: tuple[str, ...] = Field(min_length=1)
     feeds: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
 
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in STEM_LANGUAGES:
+            raise ValueError(
+                f"no Snowball stemmer for {value!r}; one of: " + ", ".join(sorted(STEM_LANGUAGES))
+            )
+        return value
+
     @field_validator("query")
     @classmethod
-    def _query(cls, value: str) -> str:
+    def _query(cls, value: str, info: ValidationInfo) -> str:
         try:
-            parse_query(value)
+            validate_query(
+                value,
+                stem=bool(info.data.get("stem", False)),
+                language=str(info.data.get("language", "english")),
+            )
         except QueryError as exc:
             raise ValueError(str(exc)) from None
         return value

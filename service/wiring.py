@@ -61,6 +61,8 @@ def build_routing(settings: Settings, session: aiohttp.ClientSession) -> Routing
             notify=r.notify,
             feeds=tuple(names.get(ref) or urls[ref] for ref in r.feeds),
             tags=r.tags,
+            stem=r.stem,
+            language=r.language,
         )
         for r in settings.rules
     ]

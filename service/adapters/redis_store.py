@@ -343,6 +343,7 @@ class DeliveryRecord:
     kind: str = "alert"
     window_end: float | None = None
     flood_counted: bool = False
+    highlights: tuple[tuple[int, int], ...] = ()
 
     @classmethod
     def from_hash(cls, delivery_id: str, h: dict[str, str]) -> DeliveryRecord:
@@ -353,6 +354,7 @@ class DeliveryRecord:
             rules=tuple(json.loads(h.get("rules", "[]"))),
             terms=tuple(json.loads(h.get("terms", "[]"))),
             snippet=h.get("snippet", ""),
+            highlights=tuple((int(a), int(b)) for a, b in json.loads(h.get("highlights", "[]"))),
             status=h.get("status", "pending"),
             attempts=int(h.get("attempts", "0")),
             created=float(h.get("created", "0")),
@@ -380,6 +382,7 @@ class DeliveryStore:
         terms: Iterable[str],
         snippet: str,
         now: float,
+        highlights: Iterable[tuple[int, int]] = (),
         kind: str = "alert",
         window_end: float | None = None,
     ) -> bool:
@@ -390,6 +393,7 @@ class DeliveryStore:
             "rules": json.dumps(list(rules)),
             "terms": json.dumps(list(terms)),
             "snippet": snippet,
+            "highlights": json.dumps([list(span) for span in highlights]),
             "status": "pending",
             "attempts": 0,
             "created": now,

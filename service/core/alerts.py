@@ -34,6 +34,7 @@ class Alert:
     published: datetime | None
     first_seen: datetime
     copies: tuple[Copy, ...] = ()
+    highlights: tuple[tuple[int, int], ...] = ()  # spans of matched terms in `snippet`
 
 
 def delivery_id_for(story_id: str, destination: str) -> str:

@@ -53,6 +53,7 @@ async def _alert_for(p: Pipeline, record: DeliveryRecord) -> Alert | None:
         published=datetime.fromtimestamp(story.published, tz=UTC) if story.published else None,
         first_seen=datetime.fromtimestamp(story.first_seen, tz=UTC),
         copies=story.copies,
+        highlights=record.highlights,
     )
 
 

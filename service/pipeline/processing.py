@@ -35,6 +35,7 @@ class _PerDestination:
     rules: tuple[str, ...]
     terms: tuple[str, ...]
     snippet: str
+    highlights: tuple[tuple[int, int], ...]
 
 
 def _group_by_destination(matches: list[Match]) -> dict[str, _PerDestination]:
@@ -43,12 +44,15 @@ def _group_by_destination(matches: list[Match]) -> dict[str, _PerDestination]:
         for dest in match.destinations:
             prev = grouped.get(dest)
             if prev is None:
-                grouped[dest] = _PerDestination((match.rule,), match.terms, match.snippet)
+                grouped[dest] = _PerDestination(
+                    (match.rule,), match.terms, match.snippet, match.highlights
+                )
             else:
                 grouped[dest] = _PerDestination(
                     (*prev.rules, match.rule),
                     tuple(dict.fromkeys(prev.terms + match.terms)),
                     prev.snippet,
+                    prev.highlights,
                 )
     return grouped
 
@@ -102,6 +106,7 @@ async def process_entry(p: Pipeline, entry: Entry, feed_url: str | None = None) 
             rules=info.rules,
             terms=info.terms,
             snippet=info.snippet,
+            highlights=info.highlights,
             now=now,
         )
         if is_new:
