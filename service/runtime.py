@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import signal
@@ -51,6 +52,10 @@ class Service:
     _runner: web.AppRunner | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     http_port: int | None = None
+    config_watch_interval: float = 5.0
+    reloads: int = 0
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+    _reloaded: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def start(self) -> None:
         self.pipeline, self.resources = build_pipeline(self.settings, self.redis_url)
@@ -63,6 +68,8 @@ class Service:
             self._tasks.append(asyncio.create_task(worker.async_run(), name=f"worker-{role}"))
         if self.roles.scheduler:
             self._tasks.append(asyncio.create_task(self._scheduler_loop(), name="scheduler"))
+        if self.config_path is not None and self.config_watch_interval > 0:
+            self._tasks.append(asyncio.create_task(self._watch_config(), name="config-watch"))
         if self.roles.api:
             self._runner = web.AppRunner(make_app(p, queue), access_log=None)
             await self._runner.setup()
@@ -73,6 +80,7 @@ class Service:
             log.info("http listening: health %s/healthz, metrics %s/metrics", base, base)
             if self.on_ready:
                 self.on_ready(base)
+        self.started.set()
 
     async def _scheduler_loop(self) -> None:
         assert self.pipeline is not None
@@ -91,22 +99,58 @@ class Service:
                 await asyncio.wait_for(self._stop.wait(), timeout=tick_s)
         await lease.release()
 
-    async def reload(self) -> None:
-        """Re-read the config; swap rules and senders whole, re-sync feeds."""
+    async def reload(self) -> bool:
+        """Re-read the config; swap rules and senders whole, re-sync feeds.
+
+        A config that does not validate is refused and the running one kept.
+        """
         if self.config_path is None or self.pipeline is None or self.resources is None:
-            return
+            return False
         try:
             settings = load_settings(self.config_path)
         except ConfigError as exc:
             log.error("config reload refused, keeping the running config:\n%s", exc)
-            return
-        self.pipeline.routing = build_routing(settings, self.resources.session)
+            return False
+        routing = build_routing(settings, self.resources.session)
+        # Both references change with no await in between: every job sees the old
+        # config or the new one, never half of each.
+        self.pipeline.routing = routing
         self.pipeline.settings = settings
+        self.pipeline.metrics.prime(
+            (r.name for r in settings.rules), (d.type for d in settings.destinations.values())
+        )
         await scheduling.sync_feeds(self.pipeline)
         log.info(
             "config reloaded",
             extra={"rules": len(settings.rules), "feeds": len(settings.feed_list)},
         )
+        async with self._reloaded:
+            self.reloads += 1
+            self._reloaded.notify_all()
+        return True
+
+    async def wait_for_reloads(self, count: int) -> None:
+        async with self._reloaded:
+            await self._reloaded.wait_for(lambda: self.reloads >= count)
+
+    def _config_fingerprint(self) -> bytes | None:
+        assert self.config_path is not None
+        try:
+            return hashlib.sha256(self.config_path.read_bytes()).digest()
+        except OSError:
+            return None
+
+    async def _watch_config(self) -> None:
+        """Reload when the config file's content changes (a ConfigMap update, an edit)."""
+        seen = self._config_fingerprint()
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self.config_watch_interval)
+            current = self._config_fingerprint()
+            if current is not None and current != seen:
+                seen = current
+                log.info("config file changed", extra={"config": str(self.config_path)})
+                await self.reload()
 
     def request_stop(self) -> None:
         self._stop.set()
