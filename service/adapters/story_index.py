@@ -1,42 +1,178 @@
 """Story identity in Redis: one atomic claim per entry.
 
-An entry's fingerprints are looked up and, when none is known, recorded for a
-new story, in one Lua script, so two copies processed at the same moment on two
-workers make one story.
+An entry's exact fingerprints and LSH bands are looked up, candidates confirmed
+by their signatures and, when none is the same story, everything is recorded for
+a new story, in one Lua script, so two copies processed at the same moment on
+two workers make one story.
+
+Layout (all under `fw:`), sized for <= 1.5 KB per story:
+- `sid:seq`            counter giving each story a small number
+- `sid:{n}`            string, TTL = story window: first seen, sizes, compact
+                       body and lede signatures, then the story id
+- `lsh:{slice}:{b}`    hash, band or exact key -> story number; `slice` is
+                       floor(time / slice length), the key lives until its slice
+                       ends plus one window. Buckets `b` are sized so each hash
+                       stays small (listpack encoded, ~10 bytes a field).
+A story is forgotten a window after it was first seen: its `sid` key expires,
+and lookups also ignore records older than `now - window`, so expiry follows the
+`now` the caller passes, not only the server's clock.
+The script builds key names itself: it needs one Redis, not a cluster.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import struct
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from service.adapters import redis_keys
-from service.core.boilerplate import strip_boilerplate
-from service.core.entries import Entry
-from service.core.fingerprints import exact_fingerprints
+from service.adapters.source_sentences import SourceSentences
+from service.core import story_identity as si
+from service.core.boilerplate import drop_sentences, edge_sentences, sentence_key, strip_boilerplate
+from service.core.entries import Entry, outlet_of
 from service.core.text import plain_text
 
-# KEYS: fingerprint keys. ARGV[1]: the new story id, ARGV[2]: TTL seconds.
-# Returns {story_id, 1 if new else 0}. Known fingerprints of a copy are extended
-# to the whole set, so a later copy matching any of them finds the story.
+# Key prefixes (to move into redis_keys.py).
+STORY_SEQ = "fw:sid:seq"
+STORY_RECORD = "fw:sid:"
+BANDS = "fw:lsh:"
+
+_HEADER = struct.Struct(">IHH")  # first seen (unix s), body shingles, lede shingles
+_BODY_BYTES = si.BODY_PERMS * si.SIG_BITS // 8
+_LEDE_BYTES = si.LEDE_PERMS * si.SIG_BITS // 8
+_FIELD_BITS = 24
+_FIELDS_PER_BUCKET = 48  # listpack stays under hash-max-listpack-entries (128)
+
 _CLAIM = """
-local found = false
-for i, key in ipairs(KEYS) do
-  local v = redis.call('GET', key)
-  if v then found = v break end
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local slice_len = tonumber(ARGV[3])
+local new_id = ARGV[4]
+local rec = ARGV[5]
+local jt = tonumber(ARGV[6])
+local ct = tonumber(ARGV[7])
+local cmin = tonumber(ARGV[8])
+local lt = tonumber(ARGV[9])
+local short_max = tonumber(ARGV[10])
+local chance = tonumber(ARGV[11])
+local hdr = tonumber(ARGV[12])
+local body_len = tonumber(ARGV[13])
+local lede_len = tonumber(ARGV[14])
+local n_exact = tonumber(ARGV[15])
+local n_bands = tonumber(ARGV[16])
+local max_candidates = tonumber(ARGV[17])
+local first = 18
+local seq_key, rec_prefix, band_prefix = KEYS[1], KEYS[2], KEYS[3]
+
+local cur = math.floor(now / slice_len)
+local oldest = math.floor((now - window) / slice_len)
+local q_first, q_body, q_lede = struct.unpack('>I4I2I2', rec)
+local q_bsig = {string.byte(rec, hdr + 1, hdr + body_len)}
+local q_lsig = {string.byte(rec, hdr + body_len + 1, hdr + body_len + lede_len)}
+
+local function alive(num)
+  local r = redis.call('GET', rec_prefix .. num)
+  if not r then return nil end
+  local t = struct.unpack('>I4', r)
+  if t + window <= now then return nil end
+  return r
 end
-local story = found or ARGV[1]
-for i, key in ipairs(KEYS) do
-  if found then
-    redis.call('SET', key, story, 'EX', tonumber(ARGV[2]), 'NX')
-  else
-    redis.call('SET', key, story, 'EX', tonumber(ARGV[2]))
+
+local function estimate(q, r, off, len)
+  local c = {string.byte(r, off + 1, off + len)}
+  local m = 0
+  for i = 1, len do
+    if q[i] == c[i] then m = m + 1 end
+  end
+  local j = (m / len - chance) / (1 - chance)
+  if j < 0 then return 0 end
+  return j
+end
+
+local function containment(j, a, b)
+  local small = math.min(a, b)
+  if small <= 0 then return 0 end
+  return math.min(1, j * (a + b) / (small * (1 + j)))
+end
+
+-- the rule of service.core.story_identity.same_story
+local function score(r)
+  local _, c_body, c_lede = struct.unpack('>I4I2I2', r)
+  if q_body == 0 or c_body == 0 then return -1 end
+  local j = estimate(q_bsig, r, hdr, body_len)
+  if j >= jt then return j end
+  if j >= cmin and containment(j, q_body, c_body) >= ct then return j end
+  if math.min(q_body, c_body) <= short_max then
+    local jl = estimate(q_lsig, r, hdr + body_len, lede_len)
+    if containment(jl, q_lede, c_lede) >= lt then return j end
+  end
+  return -1
+end
+
+local function story_of(r)
+  return string.sub(r, hdr + body_len + lede_len + 1)
+end
+
+local function field(i)
+  return ARGV[first + 2 * i - 2], ARGV[first + 2 * i - 1]
+end
+
+local found, found_num = nil, nil
+-- exact fingerprints first: the same item again needs no confirmation
+for s = cur, oldest, -1 do
+  for i = 1, n_exact do
+    local b, f = field(i)
+    local num = redis.call('HGET', band_prefix .. s .. ':' .. b, f)
+    if num then
+      local r = alive(num)
+      if r then found, found_num = r, num break end
+    end
+  end
+  if found then break end
+end
+
+if not found and n_bands > 0 then
+  local seen = {}
+  local best_score, looked = -1, 0
+  for s = cur, oldest, -1 do
+    for i = n_exact + 1, n_exact + n_bands do
+      local b, f = field(i)
+      local num = redis.call('HGET', band_prefix .. s .. ':' .. b, f)
+      if num and not seen[num] and looked < max_candidates then
+        seen[num] = true
+        looked = looked + 1
+        local r = alive(num)
+        if r then
+          local sc = score(r)
+          if sc > best_score then found, found_num, best_score = r, num, sc end
+        end
+      end
+    end
   end
 end
-if found then return {found, 0} end
-return {story, 1}
+
+local ttl = (cur + 1) * slice_len + window - now
+if found then
+  -- the copy's own URL, GUID and text find the story directly next time
+  for i = 1, n_exact do
+    local b, f = field(i)
+    local key = band_prefix .. cur .. ':' .. b
+    redis.call('HSETNX', key, f, found_num)
+    redis.call('EXPIRE', key, ttl)
+  end
+  return {story_of(found), 0}
+end
+
+local num = redis.call('INCR', seq_key)
+redis.call('SET', rec_prefix .. num, rec .. new_id, 'EX', window)
+for i = 1, n_exact + n_bands do
+  local b, f = field(i)
+  local key = band_prefix .. cur .. ':' .. b
+  redis.call('HSET', key, f, num)
+  redis.call('EXPIRE', key, ttl)
+end
+return {new_id, 1}
 """
 
 
@@ -47,24 +183,90 @@ class Claim:
 
 
 class StoryIndex:
-    def __init__(self, redis: Redis, window_seconds: int) -> None:
-        self._redis = redis
-        self._window = window_seconds
-        self._claim = redis.register_script(_CLAIM)
+    """Exact and near-duplicate story identity over one story window.
 
-    async def claim(self, fingerprints: Sequence[str], new_story_id: str) -> Claim:
-        if not fingerprints:
+    `capacity` is the number of stories expected per window; it sizes the band
+    buckets (more stories still work, at more bytes per story).
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        window_seconds: int,
+        *,
+        capacity: int = 100_000,
+        thresholds: si.Thresholds | None = None,
+        slices_per_window: int = 2,
+        repeated_sentence_threshold: int = 3,
+        max_candidates: int = 64,
+    ) -> None:
+        self._redis = redis
+        self.window = int(window_seconds)
+        self.thresholds = thresholds or si.Thresholds()
+        self.slice_seconds = max(1, math.ceil(self.window / slices_per_window))
+        fields_per_slice = (
+            capacity * self.slice_seconds / max(1, self.window)
+        ) * (3 + len_bands())
+        self.buckets = max(1, math.ceil(fields_per_slice / _FIELDS_PER_BUCKET))
+        self._max_candidates = max_candidates
+        self._claim = redis.register_script(_CLAIM)
+        self.sentences = SourceSentences(
+            redis, window_seconds, threshold=repeated_sentence_threshold, capacity=capacity
+        )
+
+    def _field(self, key: int) -> tuple[int, int]:
+        return (key >> _FIELD_BITS) % self.buckets, key & ((1 << _FIELD_BITS) - 1)
+
+    def record(self, p: si.StoryPrint, now: float) -> bytes:
+        """The record stored for a new story, less its id."""
+        return (
+            _HEADER.pack(int(now), min(p.body_size, 0xFFFF), min(p.lede_size, 0xFFFF))
+            + p.body_sig
+            + p.lede_sig
+        )
+
+    def claim_args(self, p: si.StoryPrint, new_story_id: str, now: float) -> list[str | bytes | int | float]:
+        t = self.thresholds
+        bands = p.body_bands + p.lede_bands
+        args: list[str | bytes | int | float] = [
+            int(now), self.window, self.slice_seconds, new_story_id, self.record(p, now),
+            t.jaccard, t.containment, t.containment_min_jaccard, t.lede_containment,
+            t.short_shingles, 2.0**-si.SIG_BITS, _HEADER.size, _BODY_BYTES, _LEDE_BYTES,
+            len(p.exact), len(bands), self._max_candidates,
+        ]
+        for key in (*p.exact, *bands):
+            bucket, field = self._field(key)
+            args.extend((bucket, field))
+        return args
+
+    async def claim_print(self, p: si.StoryPrint, new_story_id: str, now: float) -> Claim:
+        """Find the story `p` belongs to, or record it as a new one, atomically."""
+        if not p.exact and not p.body_bands:
             return Claim(new_story_id, True)
-        keys = [redis_keys.fingerprint(fp) for fp in fingerprints]
-        story, is_new = await self._claim(keys=keys, args=[new_story_id, self._window])
+        story, is_new = await self._claim(
+            keys=[STORY_SEQ, STORY_RECORD, BANDS], args=self.claim_args(p, new_story_id, now)
+        )
         story_id = story.decode() if isinstance(story, bytes) else str(story)
         return Claim(story_id, bool(int(is_new)))
 
 
+def len_bands() -> int:
+    return si.BODY_PERMS // si.BODY_ROWS + si.LEDE_PERMS // si.LEDE_ROWS
+
+
 async def claim_entry(
-    index: StoryIndex, entry: Entry, new_story_id: str
+    index: StoryIndex, entry: Entry, new_story_id: str, *, now: float, outlet: str | None = None
 ) -> tuple[Claim, str | None]:
-    """Fingerprint an entry and claim its story; returns the claim and the outlet
-    the entry credits ("courtesy of rt.com"), if it names one."""
+    """Normalise, fingerprint and claim the story of one new entry.
+
+    `outlet` is the source whose repeated sentences are counted (default: the
+    link's host, else the feed id). Returns the claim and the outlet the entry
+    credits ("courtesy of rt.com" -> "rt.com", "(Reuters) -" -> "Reuters"), if any.
+    """
+    source = outlet or outlet_of(entry.link) or entry.feed_id
     stripped = strip_boilerplate(plain_text(entry.body))
-    return await index.claim(exact_fingerprints(entry, stripped.text), new_story_id), stripped.credits
+    edges = {sentence_key(source, s) for s in edge_sentences(stripped.text)}
+    repeated = await index.sentences.repeated(sorted(edges), now)
+    text = drop_sentences(stripped.text, source, repeated)
+    claim = await index.claim_print(si.story_print(entry, text), new_story_id, now)
+    return claim, stripped.credits

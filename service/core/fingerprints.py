@@ -43,6 +43,18 @@ def identity_text(entry: Entry) -> str:
     return strip_boilerplate(plain_text(entry.body)).text
 
 
+def exact_keys(entry: Entry, tokens: list[str]) -> list[int]:
+    """Exact fingerprints as 64-bit keys, from the entry's identity tokens."""
+    prints: list[str] = []
+    if entry.link:
+        prints.append(_digest("u", normalise_url(entry.link)))
+    if entry.guid and entry.guid != entry.link:
+        prints.append(_digest("g", entry.guid.strip()))
+    if len(tokens) >= _MIN_WORDS_FOR_TEXT_HASH:
+        prints.append(_digest("t", " ".join(tokens)))
+    return [int(p.partition(":")[2][:16], 16) for p in prints]
+
+
 def exact_fingerprints(entry: Entry, text: str | None = None) -> list[str]:
     """Fingerprints that mark the same story across feeds; `text` is `identity_text`."""
     prints: list[str] = []

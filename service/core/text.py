@@ -81,3 +81,15 @@ def plain_text(markup: str) -> str:
 def words(text: str) -> list[str]:
     """Lower-cased word tokens, letters and digits of any script."""
     return [m.group(0).replace("’", "'") for m in _WORD.finditer(text.casefold())]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+|\n")
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences and lines of folded text, in order; empty pieces dropped.
+
+    Crude on purpose (abbreviations split too): it only has to cut the same text
+    the same way every time, for any script.
+    """
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
