@@ -204,9 +204,7 @@ class StoryIndex:
         self.window = int(window_seconds)
         self.thresholds = thresholds or si.Thresholds()
         self.slice_seconds = max(1, math.ceil(self.window / slices_per_window))
-        fields_per_slice = (
-            capacity * self.slice_seconds / max(1, self.window)
-        ) * (3 + len_bands())
+        fields_per_slice = (capacity * self.slice_seconds / max(1, self.window)) * (3 + len_bands())
         self.buckets = max(1, math.ceil(fields_per_slice / _FIELDS_PER_BUCKET))
         self._max_candidates = max_candidates
         self._claim = redis.register_script(_CLAIM)
@@ -225,14 +223,29 @@ class StoryIndex:
             + p.lede_sig
         )
 
-    def claim_args(self, p: si.StoryPrint, new_story_id: str, now: float) -> list[str | bytes | int | float]:
+    def claim_args(
+        self, p: si.StoryPrint, new_story_id: str, now: float
+    ) -> list[str | bytes | int | float]:
         t = self.thresholds
         bands = p.body_bands + p.lede_bands
         args: list[str | bytes | int | float] = [
-            int(now), self.window, self.slice_seconds, new_story_id, self.record(p, now),
-            t.jaccard, t.containment, t.containment_min_jaccard, t.lede_containment,
-            t.short_shingles, 2.0**-si.SIG_BITS, _HEADER.size, _BODY_BYTES, _LEDE_BYTES,
-            len(p.exact), len(bands), self._max_candidates,
+            int(now),
+            self.window,
+            self.slice_seconds,
+            new_story_id,
+            self.record(p, now),
+            t.jaccard,
+            t.containment,
+            t.containment_min_jaccard,
+            t.lede_containment,
+            t.short_shingles,
+            2.0**-si.SIG_BITS,
+            _HEADER.size,
+            _BODY_BYTES,
+            _LEDE_BYTES,
+            len(p.exact),
+            len(bands),
+            self._max_candidates,
         ]
         for key in (*p.exact, *bands):
             bucket, field = self._field(key)

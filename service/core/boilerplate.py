@@ -20,32 +20,68 @@ from service.core.text import sentences, words
 _UP = "A-ZА-ЯЁІЇЄҐ"
 _WIRES = r"AP|Reuters|AFP|TASS|RT|UPI|Bloomberg|ТАСС|РИА Новости|Интерфакс|Укрінформ|УНІАН|УНИАН"
 
-_FOOTER_LINES = [
+_FOOTER_LINES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     # "This content is courtesy of, and owned and copyrighted by, https://www.rt.com ..."
-    re.compile(r"^(?:this|the) (?:content|article|story|post) (?:is|was) courtesy of\b.*$", re.I | re.M),
-    re.compile(r"^the post\b.{1,300}\bappeared first on\b.*$", re.I | re.M),
-    re.compile(
-        r"^(?:this (?:article|story|post) (?:was |is )?(?:originally |first )?"
-        r"(?:published|appeared) (?:on|by|in|at)\b|originally published (?:on|by|at)\b).*$",
-        re.I | re.M,
+    (
+        re.compile(
+            r"^(?:this|the) (?:content|article|story|post) (?:is|was) courtesy of\b.*$", re.I | re.M
+        ),
+        ("courtesy of",),
     ),
-    re.compile(r"^(?:copyright|\(c\)|©)\s*(?:\d{4}\b)?.*$", re.I | re.M),
-    re.compile(
-        r"^.{0,80}\ball rights reserved\b.*$|^this material may not be published\b.*$", re.I | re.M
+    (
+        re.compile(r"^the post\b.{1,300}\bappeared first on\b.*$", re.I | re.M),
+        ("appeared first on",),
     ),
-    re.compile(
-        r"^(?:read more|related|see also|more on this|recommended|more|also read|read also"
-        r"|watch|listen|source|читайте также|читайте також|подробнее|по теме|смотрите также"
-        r"|источник|джерело|дивіться також)\s*[:>»-].*$",
-        re.I | re.M,
+    (
+        re.compile(
+            r"^(?:this (?:article|story|post) (?:was |is )?(?:originally |first )?"
+            r"(?:published|appeared) (?:on|by|in|at)\b|originally published (?:on|by|at)\b).*$",
+            re.I | re.M,
+        ),
+        ("originally", "published", "appeared"),
     ),
-    re.compile(r"^(?:continue reading|read the full (?:article|story)|read more)\b.{0,80}$", re.I | re.M),
-    re.compile(
-        rf"^(?:By|BY|Автор|Авторка):?\s+[{_UP}][\w.'-]*(?:\s+(?:[{_UP}][\w.'-]*|and|&|и|і))*"
-        rf"\s*(?:,\s*(?:[{_UP}][\w.'-]*\s*){{1,4}})?$",
-        re.M,
+    (
+        re.compile(r"^(?:copyright|\(c\)|©)\s*(?:\d{4}\b)?.*$", re.I | re.M),
+        ("copyright", "(c)", "©"),
     ),
-    re.compile(r"^(?:posted|published|updated|опубликовано|обновлено|оновлено)\s*:?\s+[^\n]{0,60}$", re.I | re.M),
+    (
+        re.compile(
+            r"^.{0,80}\ball rights reserved\b.*$|^this material may not be published\b.*$",
+            re.I | re.M,
+        ),
+        ("rights reserved", "may not be published"),
+    ),
+    (
+        re.compile(
+            r"^(?:read more|related|see also|more on this|recommended|more|also read|read also"
+            r"|watch|listen|source|читайте также|читайте також|подробнее|по теме|смотрите также"
+            r"|источник|джерело|дивіться також)\s*[:>»-].*$",
+            re.I | re.M,
+        ),
+        (":", ">", "»", "-"),
+    ),
+    (
+        re.compile(
+            r"^(?:continue reading|read the full (?:article|story)|read more)\b.{0,80}$",
+            re.I | re.M,
+        ),
+        ("continue reading", "read the full", "read more"),
+    ),
+    (
+        re.compile(
+            rf"^(?:By|BY|Автор|Авторка):?\s+[{_UP}][\w.'-]*(?:\s+(?:[{_UP}][\w.'-]*|and|&|и|і))*"
+            rf"\s*(?:,\s*(?:[{_UP}][\w.'-]*\s*){{1,4}})?$",
+            re.M,
+        ),
+        ("by", "автор"),
+    ),
+    (
+        re.compile(
+            r"^(?:posted|published|updated|опубликовано|обновлено|оновлено)\s*:?\s+[^\n]{0,60}$",
+            re.I | re.M,
+        ),
+        ("posted", "published", "updated", "опубликовано", "обновлено", "оновлено"),
+    ),
 ]
 # "MOSCOW (AP) — ", "LONDON, Nov 24 (Reuters) - ", "KYIV, Ukraine — ", "МОСКВА, 25 ноября. /ТАСС/. "
 _DATELINE = re.compile(
@@ -59,13 +95,15 @@ _CREDIT = re.compile(
     r"([\w.-]+\.[a-z]{2,})",
     re.I,
 )
-_APPEARED_ON = re.compile(r"\bappeared first on\s+(?:https?://)?(?:www\.)?([^\n]{2,60}?)\.?\s*$", re.I | re.M)
+_APPEARED_ON = re.compile(
+    r"\bappeared first on\s+(?:https?://)?(?:www\.)?([^\n]{2,60}?)\.?\s*$", re.I | re.M
+)
 _ORIGINALLY = re.compile(
     r"\boriginally (?:published|appeared) (?:on|by|at|in)\s+(?:https?://)?(?:www\.)?"
     r"([^\n,;]{2,60}?)\.?\s*$",
     re.I | re.M,
 )
-_WIRE_CREDIT = re.compile(rf"\(({_WIRES})\)|/({_WIRES})/|[—–-]\s*(РИА Новости|Интерфакс)\.")
+_WIRE_CREDIT = re.compile(rf"\(({_WIRES})\)|/({_WIRES})/|[—–-]\s*({_WIRES})\.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +130,10 @@ def credited_outlet(text: str) -> str | None:
 def strip_boilerplate(text: str) -> Stripped:
     """Remove footers, datelines, bylines and link lines from folded plain text."""
     credits = credited_outlet(text)
-    for pattern in _FOOTER_LINES:
-        text = pattern.sub("", text)
+    low = text.casefold()
+    for pattern, needles in _FOOTER_LINES:
+        if any(n in low for n in needles):
+            text = pattern.sub("", text)
     text = text.strip()
     text = _DATELINE.sub("", text, count=1)
     text = _SOURCE_TAG.sub("", text, count=1)
@@ -111,7 +151,9 @@ def edge_sentences(text: str) -> list[str]:
 
     Only these are counted per outlet, which keeps the counts small in Redis.
     """
-    found = [s for s in sentences(text) if len(words(s)) >= _MIN_SENTENCE_WORDS]
+    found = [
+        s for s in sentences(text) if len(s.split(None, _MIN_SENTENCE_WORDS)) >= _MIN_SENTENCE_WORDS
+    ]
     if len(found) <= _EDGE_HEAD + _EDGE_TAIL:
         return found
     return found[:_EDGE_HEAD] + found[-_EDGE_TAIL:]

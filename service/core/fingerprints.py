@@ -14,8 +14,26 @@ from service.core.entries import Entry
 from service.core.text import plain_text, words
 
 _TRACKING_PARAMS = frozenset(
-    {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "cmpid",
-     "ref", "ref_src", "rss", "feed", "from", "ocid", "smid", "cid", "yclid", "_ga"}
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "cmpid",
+        "ref",
+        "ref_src",
+        "rss",
+        "feed",
+        "from",
+        "ocid",
+        "smid",
+        "cid",
+        "yclid",
+        "_ga",
+    }
 )
 _MIN_WORDS_FOR_TEXT_HASH = 12
 

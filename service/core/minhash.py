@@ -88,7 +88,8 @@ def signature(shingles: U64, perms: int) -> U32:
     hashed = np.multiply.outer(_A[:perms], shingles)
     hashed += _B[:perms, None]
     # the shift is monotonic, so it can follow the min
-    return (hashed.min(axis=1) >> np.uint64(32)).astype(np.uint32)
+    least: U64 = hashed.min(axis=1)
+    return (least >> np.uint64(32)).astype(np.uint32)
 
 
 def band_hashes(sig: U32, rows: int, salt: int) -> list[int]:
@@ -106,11 +107,14 @@ def band_hashes(sig: U32, rows: int, salt: int) -> list[int]:
 
 
 def compact(sig: U32, bits: int) -> bytes:
-    """The top `bits` (8 or 16) of each value: what the index keeps for confirmation."""
+    """The low `bits` (8 or 16) of each value: what the index keeps for confirmation.
+
+    Low bits, since minima are small numbers whose high bits are mostly zero.
+    """
     if bits == 8:
-        return (sig >> np.uint32(24)).astype(np.uint8).tobytes()
+        return (sig & np.uint32(0xFF)).astype(np.uint8).tobytes()
     if bits == 16:
-        return (sig >> np.uint32(16)).astype(">u2").tobytes()
+        return (sig & np.uint32(0xFFFF)).astype(">u2").tobytes()
     raise ValueError("bits must be 8 or 16")
 
 

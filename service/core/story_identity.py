@@ -35,9 +35,9 @@ _LEDE_SALT = 2
 class Thresholds:
     """When a candidate is the same story. Defaults chosen on bench/ (see docs)."""
 
-    jaccard: float = 0.45
-    containment: float = 0.75
-    containment_min_jaccard: float = 0.1
+    jaccard: float = 0.55
+    containment: float = 0.8
+    containment_min_jaccard: float = 0.15
     lede_containment: float = 0.7
     short_shingles: int = 60
 

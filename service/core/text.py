@@ -8,8 +8,11 @@ import unicodedata
 from html.parser import HTMLParser
 
 _BLOCK_TAGS = frozenset(
-    "p div br li ul ol h1 h2 h3 h4 h5 h6 blockquote tr table section article "
-    "header footer figure figcaption pre hr dd dt".split()
+    {
+        "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr",
+        "table", "section", "article", "header", "footer", "figure", "figcaption", "pre", "hr",
+        "dd", "dt",
+    }
 )
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "template"})
 
@@ -80,7 +83,7 @@ def plain_text(markup: str) -> str:
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens, letters and digits of any script."""
-    return [m.group(0).replace("’", "'") for m in _WORD.finditer(text.casefold())]
+    return _WORD.findall(text.casefold().replace("’", "'"))
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+|\n")
@@ -93,3 +96,4 @@ def sentences(text: str) -> list[str]:
     the same way every time, for any script.
     """
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
