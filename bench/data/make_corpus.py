@@ -146,25 +146,37 @@ QUOTE_INTRO = [
     'In a statement, the {role1} said: "{quote}"',
     '"{quote}" the {role1} said in a televised address.',
 ]
-QUOTE_PARTS = [
-    "We are doing everything in our power to bring the {topic} in {city} under control, and I want "
-    "to be absolutely clear that nobody will be left to deal with the consequences alone.",
-    "The decisions we take in the coming days will shape the lives of thousands of families in "
-    "{city}, and we owe them honesty about what is possible and what is not.",
-    "I have spoken to every agency involved and each of them has committed its people and its "
-    "equipment to {city}.",
-    "There will be time to ask hard questions about how we got here, but right now our first duty "
-    "is to the people who are waiting for help.",
-    "We will not accept any deal that leaves the most vulnerable paying the price, and we will keep "
-    "talking for as long as there is a chance of an agreement on the {topic}.",
-    "Our partners in {country} and abroad have offered support and we will accept every offer that "
-    "makes a difference on the ground.",
-    "I understand the anger that people feel, and I share it, and I promise that the findings of the "
-    "inquiry into the {topic} will be published in full.",
-    "Nobody should doubt our determination to see this through to the end.",
-    "We have learned from the mistakes of the past and this time we acted within hours, not days.",
-    "The people of {city} have shown extraordinary patience and they deserve a government that "
-    "matches it with action.",
+# Quotes are built per event from a small grammar, so that each event's officials say
+# their own words (shared verbatim by every article of that event, never across events).
+QUOTE_OPEN = [
+    "Let me be clear:", "I want to say this plainly:", "Tonight", "From the first hour", "As of this morning",
+    "Whatever happens next,", "For the families in {city},", "After {n} hours of talks,", "Since {day},",
+    "I have told the cabinet that", "My message to the people of {city} is simple:", "In the last {n} days",
+]
+QUOTE_CORE = [
+    "we are doing everything in our power to bring the {topic} under control",
+    "nobody in {city} will be left to deal with the consequences alone",
+    "every agency has committed {n} more people and all of its equipment",
+    "we will not accept a deal that leaves the most vulnerable paying the price",
+    "our first duty is to the {n} families who are still waiting for help",
+    "the findings of the inquiry into the {topic} will be published in full",
+    "we acted within hours and not days, unlike in {year}",
+    "the government will cover the cost of the damage up to {money}",
+    "our partners in {country} and abroad have offered support and we accept it",
+    "there will be no return to business as usual in {city}",
+    "we will keep talking with the {group} for as long as there is a chance of an agreement",
+    "the figure of {figure2} is not a statistic, it is neighbours and colleagues",
+    "I have asked the {role} to report to me personally every {n} hours",
+    "we knew the risks and we should have moved faster on the {topic}",
+    "the {group} have shown extraordinary patience and they deserve action",
+    "no minister will hide behind procedure while {city} waits",
+]
+QUOTE_TAIL = [
+    ", and I expect results by the end of the week.", ", and that is a promise I intend to keep.",
+    ", whatever the cost to the budget.", ", even if it takes months.",
+    ", because the people of {city} deserve nothing less.",
+    ", and I will answer for every decision we take.", ".", ", full stop.",
+    ", and the next {n} days will show whether we are right.",
 ]
 FILL = {
     "turn": [
@@ -426,6 +438,7 @@ RU = {
         "{a1}, {r1}, в {day} заявил, что ситуация в городе {c} {turn}: {t} продолжается.",
         "В городе {c} в {day} продолжили бороться с последствиями: от ситуации пострадали уже {f1} человек.",
         "Власти города {c} в {day} ввели режим повышенной готовности: {t} продолжается.",
+        "Число пострадавших в районе {d} города {c} к {day} достигло {f1}, сообщили в региональном штабе.",
     ],
     "body": [
         "По данным регионального ведомства, с начала месяца в районе {d} пострадали {f1} человек.",
@@ -456,13 +469,26 @@ RU = {
         "Советский",
     ],
     "quote_intro": ["«{q}», — сказал {a1}.", "{a1} заявил журналистам: «{q}»."],
+    "quote_open": ["Хочу сказать прямо:", "С первых часов", "Для жителей города {c}", "Уже {n} часов подряд",
+                   "Сегодня", "Я поручил правительству, чтобы", "Повторю ещё раз:", "В ближайшие {n} дней"],
+    "quote_core": ["мы делаем всё возможное, чтобы взять ситуацию под контроль",
+                   "никто не останется один на один с последствиями",
+                   "все службы работают круглосуточно, к ним присоединились ещё {n} бригад",
+                   "виновные будут установлены, а результаты проверки опубликованы полностью",
+                   "ущерб будет возмещён каждой семье, которая пострадала",
+                   "мы не допустим повторения того, что произошло в {y} году",
+                   "город {c} получит всю необходимую помощь из федерального бюджета",
+                   "мы благодарны волонтёрам, которые приехали в {c} в первые же часы",
+                   "жители района {d} должны знать, что о них не забыли",
+                   "решения о компенсациях будут приняты не позднее чем через {n} дней"],
+    "quote_tail": [".", ", и я лично буду это контролировать.", ", чего бы это ни стоило.",
+                   ", и это не обсуждается.", ", и об этом я доложу президенту."],
     "quote_parts": [
-        "Мы делаем всё возможное, чтобы взять ситуацию под контроль",
-        "и я хочу ясно сказать, что никто не останется один на один с последствиями",
-        "Решения, которые мы примем в ближайшие дни, определят жизнь тысяч семей",
-        "и мы обязаны честно говорить людям о том, что возможно, а что нет",
-        "Все службы получили приказ работать круглосуточно и без выходных",
-        "Виновные будут установлены, а результаты проверки мы опубликуем полностью",
+        "Мы делаем всё возможное, чтобы взять ситуацию в городе {c} под контроль, и я хочу ясно сказать, что никто не останется один на один с последствиями.",
+        "Решения, которые мы примем в ближайшие дни, определят жизнь тысяч семей в {c}, и мы обязаны честно говорить людям о том, что возможно, а что нет.",
+        "Все службы получили приказ работать круглосуточно и без выходных, пока в {c} не будет восстановлена нормальная жизнь.",
+        "Виновные будут установлены, а результаты проверки мы опубликуем полностью, ничего не скрывая от жителей {c}.",
+        "Мы благодарны волонтёрам и соседним регионам, которые прислали людей и технику в {c} в первые же часы.",
     ],
     "turn": [
         "остаётся сложной",
@@ -499,6 +525,7 @@ UA = {
         "{a1}, {r1}, у {day} заявив, що ситуація у місті {c} {turn}: {t} триває.",
         "У місті {c} у {day} ліквідовують наслідки: постраждали вже {f1} людей.",
         "Влада міста {c} у {day} запровадила режим підвищеної готовності: {t} триває.",
+        "Кількість постраждалих у районі {d} міста {c} на {day} сягнула {f1}, повідомили в обласному штабі.",
     ],
     "body": [
         "За даними обласного відомства, з початку місяця в районі {d} постраждали {f1} людей.",
@@ -528,13 +555,26 @@ UA = {
         "Подільський",
     ],
     "quote_intro": ["«{q}», — сказав {a1}.", "{a1} заявив журналістам: «{q}»."],
+    "quote_open": ["Скажу прямо:", "З перших годин", "Для мешканців міста {c}", "Уже {n} годин поспіль",
+                   "Сьогодні", "Я доручив уряду, щоб", "Повторю ще раз:", "Найближчими {n} днями"],
+    "quote_core": ["ми робимо все можливе, щоб узяти ситуацію під контроль",
+                   "ніхто не залишиться сам на сам із наслідками",
+                   "усі служби працюють цілодобово, до них приєдналися ще {n} бригад",
+                   "винних буде встановлено, а результати перевірки оприлюднено повністю",
+                   "збитки буде відшкодовано кожній родині, яка постраждала",
+                   "ми не допустимо повторення того, що сталося у {y} році",
+                   "місто {c} отримає всю необхідну допомогу з державного бюджету",
+                   "ми вдячні волонтерам, які приїхали до міста {c} у перші ж години",
+                   "мешканці району {d} мають знати, що про них не забули",
+                   "рішення про компенсації ухвалять не пізніше ніж за {n} днів"],
+    "quote_tail": [".", ", і я особисто це контролюватиму.", ", чого б це не коштувало.",
+                   ", і це не обговорюється.", ", і про це я доповім президенту."],
     "quote_parts": [
-        "Ми робимо все можливе, щоб узяти ситуацію під контроль",
-        "і я хочу чітко сказати, що ніхто не залишиться сам на сам із наслідками",
-        "Рішення, які ми ухвалимо найближчими днями, визначать життя тисяч родин",
-        "і ми зобов'язані чесно казати людям, що можливо, а що ні",
-        "Усі служби отримали наказ працювати цілодобово",
-        "Винних буде встановлено, а результати перевірки ми оприлюднимо повністю",
+        "Ми робимо все можливе, щоб узяти ситуацію в місті {c} під контроль, і я хочу чітко сказати, що ніхто не залишиться сам на сам із наслідками.",
+        "Рішення, які ми ухвалимо найближчими днями, визначать життя тисяч родин у місті {c}, і ми зобов'язані чесно казати людям, що можливо, а що ні.",
+        "Усі служби отримали наказ працювати цілодобово, доки в місті {c} не відновиться нормальне життя.",
+        "Винних буде встановлено, а результати перевірки ми оприлюднимо повністю, нічого не приховуючи від мешканців міста {c}.",
+        "Ми вдячні волонтерам і сусіднім громадам, які надіслали людей і техніку до міста {c} вже в перші години.",
     ],
     "turn": ["залишається складною", "стабілізувалася", "різко погіршилася", "під контролем"],
     "days": ["понеділок", "вівторок", "середу", "четвер", "п'ятницю"],
@@ -598,10 +638,20 @@ def english_event(rng: random.Random, n: int) -> dict[str, object]:
     people = rng.sample([f"{f} {n}" for f in FIRST for n in LAST], 3)
     roles = rng.sample(ROLES, 3)
 
+    fig2, year = str(rng.randrange(120, 950)), str(rng.randrange(1998, 2021))
+    money = f"{rng.randrange(12, 480)} million euros"
+
     def quote_of(k: int) -> str:
-        return " ".join(rng.sample(QUOTE_PARTS, k)).format(
-            topic=topic[0], city=city, country=country
-        )
+        out = []
+        for core in rng.sample(QUOTE_CORE, k):
+            text = f"{rng.choice(QUOTE_OPEN)} {core}{rng.choice(QUOTE_TAIL)}"
+            text = text.format(
+                topic=topic[0], city=city, country=country, n=rng.randrange(2, 60),
+                day=rng.choice(DAYS), year=year, money=money, group=topic[2],
+                figure2=fig2, role=rng.choice(ROLES),
+            )
+            out.append(text[0].upper() + text[1:])
+        return " ".join(out)
 
     return {
         "city": city,
@@ -610,10 +660,10 @@ def english_event(rng: random.Random, n: int) -> dict[str, object]:
         "people": people,
         "roles": roles,
         "figure1": f"{rng.randrange(2, 90)},{rng.randrange(100, 999)}",
-        "figure2": str(rng.randrange(120, 950)),
+        "figure2": fig2,
         "figure3": str(rng.randrange(40, 119)),
-        "money": f"{rng.randrange(12, 480)} million euros",
-        "year": str(rng.randrange(1998, 2021)),
+        "money": money,
+        "year": year,
         "org": rng.choice(
             [
                 "the interior ministry",
@@ -625,7 +675,7 @@ def english_event(rng: random.Random, n: int) -> dict[str, object]:
                 "the chamber of commerce",
             ]
         ),
-        "quote": quote_of(3),
+        "quote": quote_of(4),
         "quote2": quote_of(2),
     }
 
@@ -675,7 +725,7 @@ def english_article(
     body = rng.sample(own, min(len(own), rng.randrange(8, 11)))
     quote_line = _fill(rng.choice(QUOTE_INTRO), {**slots, "quote": str(ev["quote"])}, rng)
     body.insert(rng.randrange(1, 4), "\x00")
-    sentences = [_fill(rng.choice(LEDES), slots, rng)]
+    sentences = [_fill(rng.choice(LEDES[writer % 3 :: 3]), slots, rng)]
     for t in body:
         sentences.append(quote_line if t == "\x00" else _fill(t, slots, rng))
     if rng.random() < 0.4:
@@ -697,16 +747,23 @@ def cyrillic_event(pool: dict[str, object], rng: random.Random) -> dict[str, obj
     assert isinstance(names, list)
     assert isinstance(roles, list)
     assert isinstance(parts, list)
-    q = rng.sample(parts, 4)
+    city = rng.choice(pool["cities"])  # type: ignore[arg-type]
+    district = rng.choice(pool["districts"])  # type: ignore[arg-type]
+    year = str(rng.randrange(1998, 2021))
+    q = []
+    for core in rng.sample(pool["quote_core"], 3):  # type: ignore[arg-type]
+        text = f"{rng.choice(pool['quote_open'])} {core}{rng.choice(pool['quote_tail'])}"  # type: ignore[arg-type]
+        text = text.format(c=city, n=rng.randrange(2, 60), y=year, d=district)
+        q.append(text[0].upper() + text[1:])
     return {
         "people": rng.sample(names, 2),
         "roles": rng.sample(roles, 2),
-        "city": rng.choice(pool["cities"]),
+        "city": city,
         "topic": rng.choice(pool["topics"]),  # type: ignore[arg-type]
         "f1": str(rng.randrange(1200, 9000)),
         "f2": str(rng.randrange(9000, 20000)),
         "m": f"{rng.randrange(20, 900)} млн",
-        "quote": f"{q[0]} {q[1]}. {q[2]} {q[3]}.",
+        "quote": " ".join(q),
     }
 
 
@@ -739,7 +796,7 @@ def cyrillic_article(
 
     own = [t for i, t in enumerate(pool["body"]) if i % 2 == writer]  # type: ignore[arg-type]
     body = rng.sample(own, len(own))
-    sentences = [fill(rng.choice(pool["ledes"]))]  # type: ignore[arg-type]
+    sentences = [fill(rng.choice(pool["ledes"][writer::2]))]  # type: ignore[index]
     sentences += [fill(t) for t in body]
     intro = rng.choice(pool["quote_intro"])  # type: ignore[arg-type]
     sentences.insert(

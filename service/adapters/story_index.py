@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -41,8 +42,11 @@ BANDS = "fw:lsh:"
 _HEADER = struct.Struct(">IHH")  # first seen (unix s), body shingles, lede shingles
 _BODY_BYTES = si.BODY_PERMS * si.SIG_BITS // 8
 _LEDE_BYTES = si.LEDE_PERMS * si.SIG_BITS // 8
-_FIELD_BITS = 24
-_FIELDS_PER_BUCKET = 48  # listpack stays under hash-max-listpack-entries (128)
+# A band field of 3 bytes: a false hit within a bucket only adds a candidate that the
+# signature then rejects. An exact field of 5 bytes: exact hits are not confirmed.
+_BAND_FIELD_BYTES = 3
+_EXACT_FIELD_BYTES = 5
+_FIELDS_PER_BUCKET = 80  # a listpack: keep well under hash-max-listpack-entries (128)
 
 _CLAIM = """
 local now = tonumber(ARGV[1])
@@ -59,17 +63,24 @@ local chance = tonumber(ARGV[11])
 local hdr = tonumber(ARGV[12])
 local body_len = tonumber(ARGV[13])
 local lede_len = tonumber(ARGV[14])
-local n_exact = tonumber(ARGV[15])
-local n_bands = tonumber(ARGV[16])
-local max_candidates = tonumber(ARGV[17])
-local first = 18
+local max_candidates = tonumber(ARGV[15])
+local lookup = ARGV[16] == '1'
 local seq_key, rec_prefix, band_prefix = KEYS[1], KEYS[2], KEYS[3]
+
+-- packed keys: 4-byte bucket then a binary field (5 bytes exact, 3 bytes band)
+local function unpack_keys(packed, width)
+  local out = {}
+  for pos = 1, #packed, 4 + width do
+    out[#out + 1] = {struct.unpack('>I4', packed, pos), string.sub(packed, pos + 4, pos + 3 + width)}
+  end
+  return out
+end
+local exact = unpack_keys(ARGV[17], 5)
+local bands = unpack_keys(ARGV[18], 3)
 
 local cur = math.floor(now / slice_len)
 local oldest = math.floor((now - window) / slice_len)
 local q_first, q_body, q_lede = struct.unpack('>I4I2I2', rec)
-local q_bsig = {string.byte(rec, hdr + 1, hdr + body_len)}
-local q_lsig = {string.byte(rec, hdr + body_len + 1, hdr + body_len + lede_len)}
 
 local function alive(num)
   local r = redis.call('GET', rec_prefix .. num)
@@ -79,6 +90,7 @@ local function alive(num)
   return r
 end
 
+local q_bsig, q_lsig
 local function estimate(q, r, off, len)
   local c = {string.byte(r, off + 1, off + len)}
   local m = 0
@@ -100,52 +112,43 @@ end
 local function score(r)
   local _, c_body, c_lede = struct.unpack('>I4I2I2', r)
   if q_body == 0 or c_body == 0 then return -1 end
+  q_bsig = q_bsig or {string.byte(rec, hdr + 1, hdr + body_len)}
   local j = estimate(q_bsig, r, hdr, body_len)
   if j >= jt then return j end
-  if j >= cmin and containment(j, q_body, c_body) >= ct then return j end
-  if math.min(q_body, c_body) <= short_max then
-    local jl = estimate(q_lsig, r, hdr + body_len, lede_len)
-    if containment(jl, q_lede, c_lede) >= lt then return j end
-  end
+  local contained = j >= cmin and containment(j, q_body, c_body) >= ct
+  if not contained and math.min(q_body, c_body) > short_max then return -1 end
+  q_lsig = q_lsig or {string.byte(rec, hdr + body_len + 1, hdr + body_len + lede_len)}
+  local jl = estimate(q_lsig, r, hdr + body_len, lede_len)
+  if containment(jl, q_lede, c_lede) >= lt then return j end
   return -1
 end
 
-local function story_of(r)
-  return string.sub(r, hdr + body_len + lede_len + 1)
-end
-
-local function field(i)
-  return ARGV[first + 2 * i - 2], ARGV[first + 2 * i - 1]
-end
-
 local found, found_num = nil, nil
--- exact fingerprints first: the same item again needs no confirmation
-for s = cur, oldest, -1 do
-  for i = 1, n_exact do
-    local b, f = field(i)
-    local num = redis.call('HGET', band_prefix .. s .. ':' .. b, f)
-    if num then
-      local r = alive(num)
-      if r then found, found_num = r, num break end
-    end
-  end
-  if found then break end
-end
-
-if not found and n_bands > 0 then
-  local seen = {}
-  local best_score, looked = -1, 0
+if lookup then
+  -- exact fingerprints first: the same item again needs no confirmation
   for s = cur, oldest, -1 do
-    for i = n_exact + 1, n_exact + n_bands do
-      local b, f = field(i)
-      local num = redis.call('HGET', band_prefix .. s .. ':' .. b, f)
-      if num and not seen[num] and looked < max_candidates then
-        seen[num] = true
-        looked = looked + 1
+    for _, k in ipairs(exact) do
+      local num = redis.call('HGET', band_prefix .. s .. ':' .. k[1], k[2])
+      if num then
         local r = alive(num)
-        if r then
-          local sc = score(r)
-          if sc > best_score then found, found_num, best_score = r, num, sc end
+        if r then found, found_num = r, num break end
+      end
+    end
+    if found then break end
+  end
+  if not found then
+    local seen, best_score, looked = {}, -1, 0
+    for s = cur, oldest, -1 do
+      for _, k in ipairs(bands) do
+        local num = redis.call('HGET', band_prefix .. s .. ':' .. k[1], k[2])
+        if num and not seen[num] and looked < max_candidates then
+          seen[num] = true
+          looked = looked + 1
+          local r = alive(num)
+          if r then
+            local sc = score(r)
+            if sc > best_score then found, found_num, best_score = r, num, sc end
+          end
         end
       end
     end
@@ -155,22 +158,22 @@ end
 local ttl = (cur + 1) * slice_len + window - now
 if found then
   -- the copy's own URL, GUID and text find the story directly next time
-  for i = 1, n_exact do
-    local b, f = field(i)
-    local key = band_prefix .. cur .. ':' .. b
-    redis.call('HSETNX', key, f, found_num)
+  for _, k in ipairs(exact) do
+    local key = band_prefix .. cur .. ':' .. k[1]
+    redis.call('HSETNX', key, k[2], found_num)
     redis.call('EXPIRE', key, ttl)
   end
-  return {story_of(found), 0}
+  return {string.sub(found, hdr + body_len + lede_len + 1), 0}
 end
 
 local num = redis.call('INCR', seq_key)
 redis.call('SET', rec_prefix .. num, rec .. new_id, 'EX', window)
-for i = 1, n_exact + n_bands do
-  local b, f = field(i)
-  local key = band_prefix .. cur .. ':' .. b
-  redis.call('HSET', key, f, num)
-  redis.call('EXPIRE', key, ttl)
+for _, list in ipairs({exact, bands}) do
+  for _, k in ipairs(list) do
+    local key = band_prefix .. cur .. ':' .. k[1]
+    redis.call('HSET', key, k[2], num)
+    redis.call('EXPIRE', key, ttl)
+  end
 end
 return {new_id, 1}
 """
@@ -212,8 +215,14 @@ class StoryIndex:
             redis, window_seconds, threshold=repeated_sentence_threshold, capacity=capacity
         )
 
-    def _field(self, key: int) -> tuple[int, int]:
-        return (key >> _FIELD_BITS) % self.buckets, key & ((1 << _FIELD_BITS) - 1)
+    def _pack(self, keys: Sequence[int], width: int) -> bytes:
+        """Each key as a 4-byte bucket and a `width`-byte field (low bits of the key)."""
+        out = bytearray()
+        mask = (1 << (8 * width)) - 1
+        for key in keys:
+            out += ((key >> 40) % self.buckets).to_bytes(4, "big")
+            out += (key & mask).to_bytes(width, "big")
+        return bytes(out)
 
     def record(self, p: si.StoryPrint, now: float) -> bytes:
         """The record stored for a new story, less its id."""
@@ -224,33 +233,17 @@ class StoryIndex:
         )
 
     def claim_args(
-        self, p: si.StoryPrint, new_story_id: str, now: float
+        self, p: si.StoryPrint, new_story_id: str, now: float, *, lookup: bool = True
     ) -> list[str | bytes | int | float]:
         t = self.thresholds
-        bands = p.body_bands + p.lede_bands
-        args: list[str | bytes | int | float] = [
-            int(now),
-            self.window,
-            self.slice_seconds,
-            new_story_id,
-            self.record(p, now),
-            t.jaccard,
-            t.containment,
-            t.containment_min_jaccard,
-            t.lede_containment,
-            t.short_shingles,
-            2.0**-si.SIG_BITS,
-            _HEADER.size,
-            _BODY_BYTES,
-            _LEDE_BYTES,
-            len(p.exact),
-            len(bands),
-            self._max_candidates,
-        ]
-        for key in (*p.exact, *bands):
-            bucket, field = self._field(key)
-            args.extend((bucket, field))
-        return args
+        return [
+            int(now), self.window, self.slice_seconds, new_story_id, self.record(p, now),
+            t.jaccard, t.containment, t.containment_min_jaccard, t.lede_containment,
+            t.short_shingles, 2.0**-si.SIG_BITS, _HEADER.size, _BODY_BYTES, _LEDE_BYTES,
+            self._max_candidates, 1 if lookup else 0,
+            self._pack(p.exact, _EXACT_FIELD_BYTES),
+            self._pack(p.body_bands + p.lede_bands, _BAND_FIELD_BYTES),
+        ]  # fmt: skip
 
     async def claim_print(self, p: si.StoryPrint, new_story_id: str, now: float) -> Claim:
         """Find the story `p` belongs to, or record it as a new one, atomically."""
@@ -264,7 +257,7 @@ class StoryIndex:
 
 
 def len_bands() -> int:
-    return si.BODY_PERMS // si.BODY_ROWS + si.LEDE_PERMS // si.LEDE_ROWS
+    return si.BODY_BANDS + si.LEDE_BANDS
 
 
 async def claim_entry(

@@ -20,69 +20,27 @@ from service.core.text import sentences, words
 _UP = "A-ZА-ЯЁІЇЄҐ"
 _WIRES = r"AP|Reuters|AFP|TASS|RT|UPI|Bloomberg|ТАСС|РИА Новости|Интерфакс|Укрінформ|УНІАН|УНИАН"
 
-_FOOTER_LINES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+_FOOTERS = [
     # "This content is courtesy of, and owned and copyrighted by, https://www.rt.com ..."
-    (
-        re.compile(
-            r"^(?:this|the) (?:content|article|story|post) (?:is|was) courtesy of\b.*$", re.I | re.M
-        ),
-        ("courtesy of",),
-    ),
-    (
-        re.compile(r"^the post\b.{1,300}\bappeared first on\b.*$", re.I | re.M),
-        ("appeared first on",),
-    ),
-    (
-        re.compile(
-            r"^(?:this (?:article|story|post) (?:was |is )?(?:originally |first )?"
-            r"(?:published|appeared) (?:on|by|in|at)\b|originally published (?:on|by|at)\b).*$",
-            re.I | re.M,
-        ),
-        ("originally", "published", "appeared"),
-    ),
-    (
-        re.compile(r"^(?:copyright|\(c\)|©)\s*(?:\d{4}\b)?.*$", re.I | re.M),
-        ("copyright", "(c)", "©"),
-    ),
-    (
-        re.compile(
-            r"^.{0,80}\ball rights reserved\b.*$|^this material may not be published\b.*$",
-            re.I | re.M,
-        ),
-        ("rights reserved", "may not be published"),
-    ),
-    (
-        re.compile(
-            r"^(?:read more|related|see also|more on this|recommended|more|also read|read also"
-            r"|watch|listen|source|читайте также|читайте також|подробнее|по теме|смотрите также"
-            r"|источник|джерело|дивіться також)\s*[:>»-].*$",
-            re.I | re.M,
-        ),
-        (":", ">", "»", "-"),
-    ),
-    (
-        re.compile(
-            r"^(?:continue reading|read the full (?:article|story)|read more)\b.{0,80}$",
-            re.I | re.M,
-        ),
-        ("continue reading", "read the full", "read more"),
-    ),
-    (
-        re.compile(
-            rf"^(?:By|BY|Автор|Авторка):?\s+[{_UP}][\w.'-]*(?:\s+(?:[{_UP}][\w.'-]*|and|&|и|і))*"
-            rf"\s*(?:,\s*(?:[{_UP}][\w.'-]*\s*){{1,4}})?$",
-            re.M,
-        ),
-        ("by", "автор"),
-    ),
-    (
-        re.compile(
-            r"^(?:posted|published|updated|опубликовано|обновлено|оновлено)\s*:?\s+[^\n]{0,60}$",
-            re.I | re.M,
-        ),
-        ("posted", "published", "updated", "опубликовано", "обновлено", "оновлено"),
-    ),
+    r"^(?:this|the) (?:content|article|story|post) (?:is|was) courtesy of\b.*$",
+    r"^the post\b.{1,300}\bappeared first on\b.*$",
+    r"^(?:this (?:article|story|post) (?:was |is )?(?:originally |first )?"
+    r"(?:published|appeared) (?:on|by|in|at)\b|originally published (?:on|by|at)\b).*$",
+    r"^(?:copyright|\(c\)|©)\s*(?:\d{4}\b)?.*$",
+    r"^.{0,80}\ball rights reserved\b.*$|^this material may not be published\b.*$",
+    r"^(?:read more|related|see also|more on this|recommended|more|also read|read also"
+    r"|watch|listen|source|читайте также|читайте також|подробнее|по теме|смотрите также"
+    r"|источник|джерело|дивіться також)\s*[:>»-].*$",
+    r"^(?:continue reading|read the full (?:article|story)|read more)\b.{0,80}$",
+    r"^(?:posted|published|updated|опубликовано|обновлено|оновлено)\s*:?\s+[^\n]{0,60}$",
 ]
+# One pass over the text for every footer and link line, case-insensitive.
+_FOOTER_LINES = re.compile("|".join(f"(?:{p})" for p in _FOOTERS), re.I | re.M)
+_BYLINE = re.compile(
+    rf"^(?:By|BY|Автор|Авторка):?\s+[{_UP}][\w.'-]*(?:\s+(?:[{_UP}][\w.'-]*|and|&|и|і))*"
+    rf"\s*(?:,\s*(?:[{_UP}][\w.'-]*\s*){{1,4}})?$",
+    re.M,
+)
 # "MOSCOW (AP) — ", "LONDON, Nov 24 (Reuters) - ", "KYIV, Ukraine — ", "МОСКВА, 25 ноября. /ТАСС/. "
 _DATELINE = re.compile(
     rf"^\s*[{_UP}][{_UP} .'-]{{1,40}}(?:,[^\n(/—–-]{{1,40}})?\s*"
@@ -114,11 +72,12 @@ class Stripped:
 
 def credited_outlet(text: str) -> str | None:
     """The outlet a copy names as its source, if it names one."""
-    credit = _CREDIT.search(text)
+    low = text.casefold()
+    credit = _CREDIT.search(text) if "courtesy of" in low else None
     if credit:
         return credit.group(1).lower().rstrip(".")
-    for pattern in (_APPEARED_ON, _ORIGINALLY):
-        found = pattern.search(text)
+    for needle, pattern in (("appeared first", _APPEARED_ON), ("originally", _ORIGINALLY)):
+        found = pattern.search(text) if needle in low else None
         if found:
             return found.group(1).strip()
     wire = _WIRE_CREDIT.search(text[:300])
@@ -130,10 +89,8 @@ def credited_outlet(text: str) -> str | None:
 def strip_boilerplate(text: str) -> Stripped:
     """Remove footers, datelines, bylines and link lines from folded plain text."""
     credits = credited_outlet(text)
-    low = text.casefold()
-    for pattern, needles in _FOOTER_LINES:
-        if any(n in low for n in needles):
-            text = pattern.sub("", text)
+    text = _FOOTER_LINES.sub("", text)
+    text = _BYLINE.sub("", text)
     text = text.strip()
     text = _DATELINE.sub("", text, count=1)
     text = _SOURCE_TAG.sub("", text, count=1)

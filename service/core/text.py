@@ -26,8 +26,16 @@ _QUOTES = str.maketrans(
         "\u2015": "-", "\u2212": "-", "\u00ad": None, "\u200b": None, "\ufeff": None,
     }
 )
-_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-_BLANK_LINES = re.compile(r"\s*\n\s*")
+_QUOTE_CHARS = re.compile("[" + "".join(chr(c) for c in _QUOTES) + "]")
+
+
+def _fold_quote(m: re.Match[str]) -> str:
+    return _QUOTES.get(ord(m.group(0))) or ""
+
+
+_SPACE_CHARS = r" \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000"
+# runs of spaces other than one plain space (those need no rewriting)
+_SPACES = re.compile(rf"[{_SPACE_CHARS[1:]}][{_SPACE_CHARS}]*| [{_SPACE_CHARS}]+")
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 
 
@@ -71,9 +79,13 @@ def fold(text: str) -> str:
 
     Line breaks are kept (one per block), since boilerplate is found line by line.
     """
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    text = _QUOTE_CHARS.sub(_fold_quote, text)
     text = _SPACES.sub(" ", text)
-    return _BLANK_LINES.sub("\n", text).strip()
+    if "\n" not in text:
+        return text.strip()
+    return "\n".join(line for line in (part.strip() for part in text.split("\n")) if line)
 
 
 def plain_text(markup: str) -> str:
