@@ -208,6 +208,11 @@ def simhashes(docs: list[list[str]]) -> list[int]:
     return out
 
 
+async def _server_cpu(r: aioredis.Redis) -> float:
+    info = await r.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
 def random_print(rng: random.Random) -> si.StoryPrint:
     n_body = si.BODY_BANDS
     n_lede = si.LEDE_BANDS
@@ -256,7 +261,17 @@ async def cost(r: aioredis.Redis, items: list[dict[str, Any]]) -> tuple[float, f
         f"= {per_story:.0f} bytes per story "
         f"(dataset {stats.get('dataset.bytes', 0) / STORIES:.0f} B/story)"
     )
-    enc = Counter()
+    step = max(1, STORIES // 500)
+    sid = [await r.memory_usage(f"fw:sid:{n}") or 0 for n in range(1, STORIES + 1, step)]
+    record_bytes = statistics.fmean(sid)
+    overhang = 1 + index.slice_seconds / (2 * WINDOW)
+    print(
+        f"  story records (MEMORY USAGE, sampled): {record_bytes:.0f} B/story; band and sentence "
+        f"keys: {per_story - record_bytes:.0f} B/story. Band keys outlive the window by up to one "
+        f"slice ({index.slice_seconds // 3600} h), so in steady state expect about "
+        f"{record_bytes + (per_story - record_bytes) * overhang:.0f} B/story"
+    )
+    enc: Counter[str] = Counter()
     async for key in r.scan_iter(match="fw:lsh:*", count=1000):
         enc[(await r.object("encoding", key)).decode()] += 1
         if sum(enc.values()) >= 300:
@@ -264,6 +279,8 @@ async def cost(r: aioredis.Redis, items: list[dict[str, Any]]) -> tuple[float, f
     print(f"  band hash encodings (sample): {dict(enc)}")
 
     # per article: normalise + fingerprint + atomic lookup/insert, 100k stories indexed
+    await r.config_resetstat()
+    cpu0 = await _server_cpu(r), time.process_time()
     timings = []
     for rep in range(1):
         for n, it in enumerate(items):
@@ -272,6 +289,9 @@ async def cost(r: aioredis.Redis, items: list[dict[str, Any]]) -> tuple[float, f
             await claim_entry(index, e, f"c{rep}-{n}", now=now)
             timings.append(time.perf_counter() - t)
     ms = statistics.fmean(timings) * 1000
+    cpu_s = (await _server_cpu(r) - cpu0[0]) + (time.process_time() - cpu0[1])
+    cpu_ms = cpu_s / len(timings) * 1000
+    server = (await r.info("commandstats")).get("cmdstat_evalsha", {})
     print(
         f"per article (normalise + fingerprint + lookup, {len(timings)} articles): "
         f"mean {ms:.3f} ms, median {statistics.median(timings) * 1000:.3f} ms, "
@@ -283,6 +303,12 @@ async def cost(r: aioredis.Redis, items: list[dict[str, Any]]) -> tuple[float, f
         e = entry_of(it)
         si.story_print(e, strip_boilerplate(plain_text(e.body)).text)
     pure = (time.perf_counter() - t) / len(items) * 1000
+    print(
+        f"  CPU (this process + redis-server): {cpu_ms:.3f} ms/article; script time in Redis "
+        f"{server.get('usec_per_call', 0) / 1000:.3f} ms/call; "
+        f"load average {os.getloadavg()[0]:.2f} "
+        "(other work on this machine inflates wall time)"
+    )
     print(
         f"  of which pure normalise + fingerprint: {pure:.3f} ms/article "
         f"(Redis round trips and script: {ms - pure:.3f} ms)"

@@ -4,15 +4,19 @@ A sentence one outlet puts on many of its items ("Follow us on Telegram", its
 own footer) is boilerplate for that outlet and must not count toward identity.
 Counts live in small Redis hashes bucketed by time slice, each with a TTL, so
 they cover about one story window and stay bounded. Counting and reading are
-one script call.
+one script call, sent in the claim's pipeline; what the counts say is kept in a
+bounded per-process set, so dropping a sentence costs no extra round trip and
+starts one entry later than the counts alone would allow.
 """
 
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 SENTENCES = "fw:sent:"  # key prefix (to move into redis_keys.py)
 _FIELD_BITS = 32
@@ -56,6 +60,7 @@ class SourceSentences:
         threshold: int = 3,
         capacity: int = 100_000,
         slices_per_window: int = 2,
+        cache_size: int = 65_536,
     ) -> None:
         self.window = int(window_seconds)
         self.threshold = threshold
@@ -63,6 +68,9 @@ class SourceSentences:
         per_slice = capacity * self.slice_seconds / max(1, self.window) * _EDGE_SENTENCES_PER_ITEM
         self.buckets = max(1, math.ceil(per_slice / _FIELDS_PER_BUCKET))
         self._count = redis.register_script(_COUNT)
+        # What the counts have taught this process: keys are per outlet already.
+        self._known: OrderedDict[int, None] = OrderedDict()
+        self._cache_size = cache_size
 
     def count_args(self, keys: Sequence[int], now: float) -> list[int]:
         args = [int(now), self.window, self.slice_seconds]
@@ -73,7 +81,30 @@ class SourceSentences:
     async def repeated(self, keys: Sequence[int], now: float) -> set[int]:
         """Count one more item for each sentence key; return those seen on at least
         `threshold` earlier items of the outlet (keys come from `sentence_key`)."""
-        if not keys:
-            return set()
-        counts = await self._count(keys=[SENTENCES], args=self.count_args(keys, now))
+        counts = await self.count(keys, now)
         return {k for k, c in zip(keys, counts, strict=True) if int(c) >= self.threshold}
+
+    async def count(self, keys: Sequence[int], now: float) -> list[int]:
+        """Count one more item for each key; return the counts before it."""
+        if not keys:
+            return []
+        counts = await self._count(keys=[SENTENCES], args=self.count_args(keys, now))
+        self.learn(keys, counts)
+        return [int(c) for c in counts]
+
+    async def queue_count(self, pipe: Pipeline, keys: Sequence[int], now: float) -> None:
+        """`count` as one command of a pipeline; pass its result to `learn`."""
+        await self._count(keys=[SENTENCES], args=self.count_args(keys, now), client=pipe)
+
+    def learn(self, keys: Sequence[int], counts: Sequence[int | bytes]) -> None:
+        """Remember the keys that are repeated from now on (count before + this item)."""
+        for key, before in zip(keys, counts, strict=True):
+            if int(before) + 1 >= self.threshold:
+                self._known[key] = None
+                self._known.move_to_end(key)
+        while len(self._known) > self._cache_size:
+            self._known.popitem(last=False)
+
+    def known_repeated(self, keys: Sequence[int]) -> set[int]:
+        """The keys this process has learned are repeated (no round trip)."""
+        return {k for k in keys if k in self._known}

@@ -71,7 +71,8 @@ local seq_key, rec_prefix, band_prefix = KEYS[1], KEYS[2], KEYS[3]
 local function unpack_keys(packed, width)
   local out = {}
   for pos = 1, #packed, 4 + width do
-    out[#out + 1] = {struct.unpack('>I4', packed, pos), string.sub(packed, pos + 4, pos + 3 + width)}
+    local bucket = struct.unpack('>I4', packed, pos)
+    out[#out + 1] = {bucket, string.sub(packed, pos + 4, pos + 3 + width)}
   end
   return out
 end
@@ -245,13 +246,33 @@ class StoryIndex:
             self._pack(p.body_bands + p.lede_bands, _BAND_FIELD_BYTES),
         ]  # fmt: skip
 
-    async def claim_print(self, p: si.StoryPrint, new_story_id: str, now: float) -> Claim:
-        """Find the story `p` belongs to, or record it as a new one, atomically."""
+    async def claim_print(
+        self,
+        p: si.StoryPrint,
+        new_story_id: str,
+        now: float,
+        *,
+        sentence_keys: Sequence[int] = (),
+    ) -> Claim:
+        """Find the story `p` belongs to, or record it as a new one, atomically.
+
+        `sentence_keys` (the entry's edge sentences) are counted in the same round
+        trip, so later entries of the outlet drop the ones it repeats.
+        """
         if not p.exact and not p.body_bands:
+            if sentence_keys:
+                await self.sentences.count(sentence_keys, now)
             return Claim(new_story_id, True)
-        story, is_new = await self._claim(
-            keys=[STORY_SEQ, STORY_RECORD, BANDS], args=self.claim_args(p, new_story_id, now)
-        )
+        args = self.claim_args(p, new_story_id, now)
+        keys = [STORY_SEQ, STORY_RECORD, BANDS]
+        if sentence_keys:
+            pipe = self._redis.pipeline(transaction=False)
+            await self.sentences.queue_count(pipe, sentence_keys, now)
+            await self._claim(keys=keys, args=args, client=pipe)
+            counts, (story, is_new) = await pipe.execute()
+            self.sentences.learn(sentence_keys, counts)
+        else:
+            story, is_new = await self._claim(keys=keys, args=args)
         story_id = story.decode() if isinstance(story, bytes) else str(story)
         return Claim(story_id, bool(int(is_new)))
 
@@ -263,16 +284,19 @@ def len_bands() -> int:
 async def claim_entry(
     index: StoryIndex, entry: Entry, new_story_id: str, *, now: float, outlet: str | None = None
 ) -> tuple[Claim, str | None]:
-    """Normalise, fingerprint and claim the story of one new entry.
+    """Normalise, fingerprint and claim the story of one new entry: one round trip.
 
     `outlet` is the source whose repeated sentences are counted (default: the
-    link's host, else the feed id). Returns the claim and the outlet the entry
+    link's host, else the feed id). Sentences the outlet is known to repeat are
+    dropped before fingerprinting; this entry's sentences are counted with the
+    claim, so what it teaches applies from the outlet's next entry on. Returns the claim and the outlet the entry
     credits ("courtesy of rt.com" -> "rt.com", "(Reuters) -" -> "Reuters"), if any.
     """
     source = outlet or outlet_of(entry.link) or entry.feed_id
     stripped = strip_boilerplate(plain_text(entry.body))
-    edges = {sentence_key(source, s) for s in edge_sentences(stripped.text)}
-    repeated = await index.sentences.repeated(sorted(edges), now)
-    text = drop_sentences(stripped.text, source, repeated)
-    claim = await index.claim_print(si.story_print(entry, text), new_story_id, now)
+    edges = sorted({sentence_key(source, s) for s in edge_sentences(stripped.text)})
+    text = drop_sentences(stripped.text, source, index.sentences.known_repeated(edges))
+    claim = await index.claim_print(
+        si.story_print(entry, text), new_story_id, now, sentence_keys=edges
+    )
     return claim, stripped.credits

@@ -7,6 +7,7 @@ import asyncio
 import redis.asyncio as aioredis
 
 from service.adapters.story_index import StoryIndex, claim_entry
+from service.core.boilerplate import sentence_key
 from service.core.entries import Entry
 from tests.unit import stories
 
@@ -125,3 +126,16 @@ async def test_sentence_an_outlet_repeats_is_counted_and_dropped(redis: aioredis
     assert await index.sentences.repeated(keys, T0) == set()
     assert await index.sentences.repeated(keys, T0 + 1) == set()
     assert await index.sentences.repeated(keys, T0 + 2) == {101, 202}
+
+
+async def test_outlet_sign_off_is_learned_from_counts_in_redis(redis: aioredis.Redis) -> None:
+    index = StoryIndex(redis, WINDOW, repeated_sentence_threshold=3)
+    sign_off = "Follow Daily Bulletin on Telegram for updates as they happen."
+    key = sentence_key("dailybulletin.net", sign_off)
+    for n, paragraph in enumerate(stories.ORIGINAL[1:4]):
+        entry = _entry(f"{paragraph} {stories.QUOTED_A[n]}\n{sign_off}", f"https://dailybulletin.net/{n}")
+        await claim_entry(index, entry, f"s{n}", now=T0 + n)
+    assert index.sentences.known_repeated([key]) == {key}
+    # a second process learns it from the same counts
+    other = StoryIndex(redis, WINDOW, repeated_sentence_threshold=3)
+    assert await other.sentences.repeated([key], T0 + 10) == {key}
