@@ -4,7 +4,7 @@ A sentence one outlet puts on many of its items ("Follow us on Telegram", its
 own footer) is boilerplate for that outlet and must not count toward identity.
 Counts live in small Redis hashes bucketed by time slice, each with a TTL, so
 they cover about one story window and stay bounded. Counting and reading are
-one script call, sent in the claim's pipeline; what the counts say is kept in a
+one script call, or part of the claim script; what the counts say is kept in a
 bounded per-process set, so dropping a sentence costs no extra round trip and
 starts one entry later than the counts alone would allow.
 """
@@ -16,36 +16,40 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 
 SENTENCES = "fw:sent:"  # key prefix (to move into redis_keys.py)
 _FIELD_BITS = 32
 _FIELDS_PER_BUCKET = 48
 _EDGE_SENTENCES_PER_ITEM = 5
 
-# KEYS[1]: prefix. ARGV: now, window, slice length, then bucket/field pairs.
-# Returns for each pair the count before this item, summed over live slices.
-_COUNT = """
-local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local slice_len = tonumber(ARGV[3])
-local cur = math.floor(now / slice_len)
-local oldest = math.floor((now - window) / slice_len)
-local ttl = (cur + 1) * slice_len + window - now
-local out = {}
-for i = 4, #ARGV, 2 do
-  local b, f = ARGV[i], ARGV[i + 1]
-  local total = 0
-  for s = oldest, cur do
-    local c = redis.call('HGET', KEYS[1] .. s .. ':' .. b, f)
-    if c then total = total + tonumber(c) end
+# A Lua function shared with the claim script in story_index.py. `packed`: per key a
+# 4-byte bucket and a 4-byte field. Returns each key's count before this item,
+# summed over the slices the window covers, and counts this item.
+COUNT_LUA = """
+local function count_sentences(prefix, now, window, slice_len, packed)
+  local cur = math.floor(now / slice_len)
+  local oldest = math.floor((now - window) / slice_len)
+  local ttl = (cur + 1) * slice_len + window - now
+  local out = {}
+  for pos = 1, #packed, 8 do
+    local b = struct.unpack('>I4', packed, pos)
+    local f = string.sub(packed, pos + 4, pos + 7)
+    local total = 0
+    for s = oldest, cur do
+      local c = redis.call('HGET', prefix .. s .. ':' .. b, f)
+      if c then total = total + tonumber(c) end
+    end
+    out[#out + 1] = total
+    local key = prefix .. cur .. ':' .. b
+    redis.call('HINCRBY', key, f, 1)
+    redis.call('EXPIRE', key, ttl)
   end
-  out[#out + 1] = total
-  local key = KEYS[1] .. cur .. ':' .. b
-  redis.call('HINCRBY', key, f, 1)
-  redis.call('EXPIRE', key, ttl)
+  return out
 end
-return out
+"""
+# KEYS[1]: prefix. ARGV: now, window, slice length, packed keys.
+_COUNT = COUNT_LUA + """
+return count_sentences(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4])
 """
 
 
@@ -72,11 +76,16 @@ class SourceSentences:
         self._known: OrderedDict[int, None] = OrderedDict()
         self._cache_size = cache_size
 
-    def count_args(self, keys: Sequence[int], now: float) -> list[int]:
-        args = [int(now), self.window, self.slice_seconds]
+    def pack(self, keys: Sequence[int]) -> bytes:
+        """Each key as a 4-byte bucket and a 4-byte field, for `COUNT_LUA`."""
+        out = bytearray()
         for key in keys:
-            args.extend(((key >> _FIELD_BITS) % self.buckets, key & ((1 << _FIELD_BITS) - 1)))
-        return args
+            out += ((key >> _FIELD_BITS) % self.buckets).to_bytes(4, "big")
+            out += (key & ((1 << _FIELD_BITS) - 1)).to_bytes(4, "big")
+        return bytes(out)
+
+    def count_args(self, keys: Sequence[int], now: float) -> list[int | bytes]:
+        return [int(now), self.window, self.slice_seconds, self.pack(keys)]
 
     async def repeated(self, keys: Sequence[int], now: float) -> set[int]:
         """Count one more item for each sentence key; return those seen on at least
@@ -91,10 +100,6 @@ class SourceSentences:
         counts = await self._count(keys=[SENTENCES], args=self.count_args(keys, now))
         self.learn(keys, counts)
         return [int(c) for c in counts]
-
-    async def queue_count(self, pipe: Pipeline, keys: Sequence[int], now: float) -> None:
-        """`count` as one command of a pipeline; pass its result to `learn`."""
-        await self._count(keys=[SENTENCES], args=self.count_args(keys, now), client=pipe)
 
     def learn(self, keys: Sequence[int], counts: Sequence[int | bytes]) -> None:
         """Remember the keys that are repeated from now on (count before + this item)."""

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from service.adapters.source_sentences import SourceSentences
+from service.adapters.source_sentences import COUNT_LUA, SENTENCES, SourceSentences
 from service.core import story_identity as si
 from service.core.boilerplate import drop_sentences, edge_sentences, sentence_key, strip_boilerplate
 from service.core.entries import Entry, outlet_of
@@ -38,6 +38,7 @@ from service.core.text import plain_text
 STORY_SEQ = "fw:sid:seq"
 STORY_RECORD = "fw:sid:"
 BANDS = "fw:lsh:"
+KEYS = [STORY_SEQ, STORY_RECORD, BANDS, SENTENCES]
 
 _HEADER = struct.Struct(">IHH")  # first seen (unix s), body shingles, lede shingles
 _BODY_BYTES = si.BODY_PERMS * si.SIG_BITS // 8
@@ -48,7 +49,7 @@ _BAND_FIELD_BYTES = 3
 _EXACT_FIELD_BYTES = 5
 _FIELDS_PER_BUCKET = 80  # a listpack: keep well under hash-max-listpack-entries (128)
 
-_CLAIM = """
+_CLAIM = COUNT_LUA + """
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local slice_len = tonumber(ARGV[3])
@@ -66,6 +67,10 @@ local lede_len = tonumber(ARGV[14])
 local max_candidates = tonumber(ARGV[15])
 local lookup = ARGV[16] == '1'
 local seq_key, rec_prefix, band_prefix = KEYS[1], KEYS[2], KEYS[3]
+-- the entry's edge sentences are counted for its outlet first; their counts
+-- follow the claim in the reply
+local counts = {}
+if #ARGV[19] > 0 then counts = count_sentences(KEYS[4], now, window, slice_len, ARGV[19]) end
 
 -- packed keys: 4-byte bucket then a binary field (5 bytes exact, 3 bytes band)
 local function unpack_keys(packed, width)
@@ -164,7 +169,7 @@ if found then
     redis.call('HSETNX', key, k[2], found_num)
     redis.call('EXPIRE', key, ttl)
   end
-  return {string.sub(found, hdr + body_len + lede_len + 1), 0}
+  return {string.sub(found, hdr + body_len + lede_len + 1), 0, unpack(counts)}
 end
 
 local num = redis.call('INCR', seq_key)
@@ -176,7 +181,7 @@ for _, list in ipairs({exact, bands}) do
     redis.call('EXPIRE', key, ttl)
   end
 end
-return {new_id, 1}
+return {new_id, 1, unpack(counts)}
 """
 
 
@@ -213,7 +218,11 @@ class StoryIndex:
         self._max_candidates = max_candidates
         self._claim = redis.register_script(_CLAIM)
         self.sentences = SourceSentences(
-            redis, window_seconds, threshold=repeated_sentence_threshold, capacity=capacity
+            redis,
+            window_seconds,
+            threshold=repeated_sentence_threshold,
+            capacity=capacity,
+            slices_per_window=slices_per_window,
         )
 
     def _pack(self, keys: Sequence[int], width: int) -> bytes:
@@ -234,7 +243,13 @@ class StoryIndex:
         )
 
     def claim_args(
-        self, p: si.StoryPrint, new_story_id: str, now: float, *, lookup: bool = True
+        self,
+        p: si.StoryPrint,
+        new_story_id: str,
+        now: float,
+        *,
+        lookup: bool = True,
+        sentence_keys: Sequence[int] = (),
     ) -> list[str | bytes | int | float]:
         t = self.thresholds
         return [
@@ -244,6 +259,7 @@ class StoryIndex:
             self._max_candidates, 1 if lookup else 0,
             self._pack(p.exact, _EXACT_FIELD_BYTES),
             self._pack(p.body_bands + p.lede_bands, _BAND_FIELD_BYTES),
+            self.sentences.pack(sentence_keys),
         ]  # fmt: skip
 
     async def claim_print(
@@ -256,23 +272,16 @@ class StoryIndex:
     ) -> Claim:
         """Find the story `p` belongs to, or record it as a new one, atomically.
 
-        `sentence_keys` (the entry's edge sentences) are counted in the same round
-        trip, so later entries of the outlet drop the ones it repeats.
+        `sentence_keys` (the entry's edge sentences) are counted in the same script,
+        so later entries of the outlet drop the ones it repeats.
         """
         if not p.exact and not p.body_bands:
             if sentence_keys:
                 await self.sentences.count(sentence_keys, now)
             return Claim(new_story_id, True)
-        args = self.claim_args(p, new_story_id, now)
-        keys = [STORY_SEQ, STORY_RECORD, BANDS]
-        if sentence_keys:
-            pipe = self._redis.pipeline(transaction=False)
-            await self.sentences.queue_count(pipe, sentence_keys, now)
-            await self._claim(keys=keys, args=args, client=pipe)
-            counts, (story, is_new) = await pipe.execute()
-            self.sentences.learn(sentence_keys, counts)
-        else:
-            story, is_new = await self._claim(keys=keys, args=args)
+        args = self.claim_args(p, new_story_id, now, sentence_keys=sentence_keys)
+        story, is_new, *counts = await self._claim(keys=KEYS, args=args)
+        self.sentences.learn(sentence_keys, counts)
         story_id = story.decode() if isinstance(story, bytes) else str(story)
         return Claim(story_id, bool(int(is_new)))
 
@@ -289,8 +298,10 @@ async def claim_entry(
     `outlet` is the source whose repeated sentences are counted (default: the
     link's host, else the feed id). Sentences the outlet is known to repeat are
     dropped before fingerprinting; this entry's sentences are counted with the
-    claim, so what it teaches applies from the outlet's next entry on. Returns the claim and the outlet the entry
-    credits ("courtesy of rt.com" -> "rt.com", "(Reuters) -" -> "Reuters"), if any.
+    claim, so what it teaches applies from the outlet's next entry on.
+
+    Returns the claim and the outlet the entry credits ("courtesy of rt.com" ->
+    "rt.com", "(Reuters) -" -> "Reuters"), if it names one.
     """
     source = outlet or outlet_of(entry.link) or entry.feed_id
     stripped = strip_boilerplate(plain_text(entry.body))
