@@ -37,6 +37,7 @@ from service.core import minhash
 from service.core import story_identity as si
 from service.core.boilerplate import strip_boilerplate
 from service.core.entries import Entry
+from service.core.fingerprints import exact_keys
 from service.core.text import plain_text
 
 CORPUS = Path(__file__).with_name("data") / "corpus.jsonl"
