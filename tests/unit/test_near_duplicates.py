@@ -59,3 +59,34 @@ def test_unrelated_articles_are_two_stories() -> None:
     assert not same_story(
         _print("\n".join(stories.CYRILLIC)), _print("\n".join(stories.QUOTED_A)), Thresholds()
     )
+
+
+def test_bottom_cut_copy_is_same_story() -> None:
+    full = _print("\n".join(stories.ORIGINAL[1:]))
+    cut = _print("\n".join(stories.ORIGINAL[1:5]))
+    assert similarity(full, cut) < Thresholds().jaccard
+    assert same_story(full, cut, Thresholds())
+
+
+def test_short_item_made_of_a_shared_quote_stays_apart() -> None:
+    # an item whose body is mostly the quote, under its own lede
+    item = _print(
+        "Farm groups in Mykolaiv said on Friday they would keep their protest going. "
+        f"Their leaders read out the minister's words: {stories.QUOTE}"
+    )
+    assert not same_story(item, _print("\n".join(stories.QUOTED_A)), Thresholds())
+
+
+def test_copy_edited_for_another_market_is_same_story() -> None:
+    original = "\n".join(stories.QUOTED_A)
+    edited = (
+        original.replace("rejected", "turned down")
+        .replace("several", "a number of")
+        .replace("repeatedly", "")
+        .replace("has been", "was")
+    )
+    assert same_story(_print(original), _print(edited), Thresholds())
+
+
+def test_entries_too_short_to_compare_are_not_matched_by_body() -> None:
+    assert not same_story(_print("Breaking news."), _print("Breaking news."), Thresholds())
