@@ -5,8 +5,9 @@ own footer) is boilerplate for that outlet and must not count toward identity.
 Counts live in small Redis hashes bucketed by time slice, each with a TTL, so
 they cover about one story window and stay bounded. Counting and reading are
 one script call, or part of the claim script; what the counts say is kept in a
-bounded per-process set, so dropping a sentence costs no extra round trip and
-starts one entry later than the counts alone would allow.
+bounded per-process set, so dropping a sentence costs no extra round trip. The
+process that counted drops from the same entry a separate lookup would; another
+worker process drops from its next entry of that outlet after learning it.
 """
 
 from __future__ import annotations

@@ -298,7 +298,7 @@ async def claim_entry(
     `outlet` is the source whose repeated sentences are counted (default: the
     link's host, else the feed id). Sentences the outlet is known to repeat are
     dropped before fingerprinting; this entry's sentences are counted with the
-    claim, so what it teaches applies from the outlet's next entry on.
+    claim, and what they teach applies from the outlet's next entry on.
 
     Returns the claim and the outlet the entry credits ("courtesy of rt.com" ->
     "rt.com", "(Reuters) -" -> "Reuters"), if it names one.
