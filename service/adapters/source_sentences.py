@@ -35,15 +35,14 @@ local function count_sentences(prefix, now, window, slice_len, packed)
   for pos = 1, #packed, 8 do
     local b = struct.unpack('>I4', packed, pos)
     local f = string.sub(packed, pos + 4, pos + 7)
-    local total = 0
-    for s = oldest, cur do
+    local key = prefix .. cur .. ':' .. b
+    local total = redis.call('HINCRBY', key, f, 1) - 1
+    redis.call('EXPIRE', key, ttl)
+    for s = oldest, cur - 1 do
       local c = redis.call('HGET', prefix .. s .. ':' .. b, f)
       if c then total = total + tonumber(c) end
     end
     out[#out + 1] = total
-    local key = prefix .. cur .. ':' .. b
-    redis.call('HINCRBY', key, f, 1)
-    redis.call('EXPIRE', key, ttl)
   end
   return out
 end
