@@ -13,6 +13,7 @@ Run: .venv/bin/python bench/dedupe.py   (REDIS_URL to use a running server)
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import itertools
 import json
 import os
@@ -44,6 +45,20 @@ CORPUS = Path(__file__).with_name("data") / "corpus.jsonl"
 WINDOW = 72 * 3600
 STORIES = int(os.environ.get("BENCH_STORIES", "100000"))
 Pair = tuple[int, int]
+
+
+TIMING_SEEDS = (101, 102)
+
+
+def _generated(seed: int) -> list[dict[str, Any]]:
+    """A corpus from the generator with another seed (the committed one is seed 20261125)."""
+    spec = importlib.util.spec_from_file_location("make_corpus", CORPUS.with_name("make_corpus.py"))
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    built: list[dict[str, Any]] = module.build(seed)
+    return built
 
 
 def load() -> list[dict[str, Any]]:
@@ -276,22 +291,32 @@ async def cost(r: aioredis.Redis, items: list[dict[str, Any]]) -> tuple[float, f
     print(f"  band hash encodings (sample): {dict(enc)}")
 
     # per article: normalise + fingerprint + atomic lookup/insert, 100k stories indexed
+    # three passes over three corpora (this one and two more seeds), so that bursts of
+    # other work on a shared machine can be told apart; each pass is real work:
+    # new stories and copies, against the 100,000 stories indexed
+    passes = [items, *(_generated(seed) for seed in TIMING_SEEDS)]
     await r.config_resetstat()
     cpu0 = await _server_cpu(r), time.process_time()
-    timings = []
-    for rep in range(1):
-        for n, it in enumerate(items):
+    timings: list[float] = []
+    pass_means: list[float] = []
+    for k, corpus in enumerate(passes):
+        start = len(timings)
+        for n, it in enumerate(corpus):
             e = entry_of(it)
             t = time.perf_counter()
-            await claim_entry(index, e, f"c{rep}-{n}", now=now)
+            await claim_entry(index, e, f"c{k}-{n}", now=now)
             timings.append(time.perf_counter() - t)
-    ms = statistics.fmean(timings) * 1000
+        pass_means.append(statistics.fmean(timings[start:]) * 1000)
+    ms = min(pass_means)
     cpu_s = (await _server_cpu(r) - cpu0[0]) + (time.process_time() - cpu0[1])
     cpu_ms = cpu_s / len(timings) * 1000
     server = (await r.info("commandstats")).get("cmdstat_evalsha", {})
     print(
-        f"per article (normalise + fingerprint + lookup, {len(timings)} articles): "
-        f"mean {ms:.3f} ms, median {statistics.median(timings) * 1000:.3f} ms, "
+        f"per article (normalise + fingerprint + lookup, {len(timings)} articles in "
+        f"{len(passes)} passes): mean of the best pass {ms:.3f} ms (passes: "
+        + ", ".join(f"{m:.3f}" for m in pass_means)
+        + f"), all: mean {statistics.fmean(timings) * 1000:.3f} ms, "
+        f"median {statistics.median(timings) * 1000:.3f} ms, "
         f"p99 {np.percentile(timings, 99) * 1000:.3f} ms"
     )
     # the same articles through exact fingerprints only: what the near-duplicate stage costs
@@ -312,15 +337,18 @@ async def cost(r: aioredis.Redis, items: list[dict[str, Any]]) -> tuple[float, f
     )
     # baseline in the same run: the foundation's identity (exact fingerprints only),
     # same corpus, same index, three windows later so that nothing is found again
-    later = now + 3 * WINDOW
-    t = time.perf_counter()
-    for n, it in enumerate(items):
-        e = entry_of(it)
-        text = strip_boilerplate(plain_text(e.body)).text
-        exact = tuple(exact_keys(e, si.identity_tokens(text)))
-        exact_only = si.StoryPrint(exact, (), (), bytes(128), bytes(64), 0, 0)
-        await index.claim_print(exact_only, f"b-{n}", later)
-    base = (time.perf_counter() - t) / len(items) * 1000
+    base_means = []
+    for k, corpus in enumerate(passes):
+        later = now + 3 * (k + 1) * WINDOW
+        t = time.perf_counter()
+        for n, it in enumerate(corpus):
+            e = entry_of(it)
+            text = strip_boilerplate(plain_text(e.body)).text
+            exact = tuple(exact_keys(e, si.identity_tokens(text)))
+            exact_only = si.StoryPrint(exact, (), (), bytes(128), bytes(64), 0, 0)
+            await index.claim_print(exact_only, f"b{k}-{n}", later)
+        base_means.append((time.perf_counter() - t) / len(corpus) * 1000)
+    base = min(base_means)
     print(
         f"  baseline, exact fingerprints only (normalise + fingerprint + lookup): {base:.3f} "
         f"ms/article; near-duplicate identity costs x{ms / base:.2f} of it"
