@@ -49,6 +49,11 @@ _BAND_FIELD_BYTES = 3
 _EXACT_FIELD_BYTES = 5
 _FIELDS_PER_BUCKET = 80  # a listpack: keep well under hash-max-listpack-entries (128)
 
+# KEYS: story counter, record prefix, band prefix, sentence prefix.
+# ARGV: see `StoryIndex.claim_args` (now, window, slice length, new story id, the
+# new record, thresholds, record layout, candidate cap, lookup flag, packed exact
+# keys, packed band keys, packed sentence keys).
+# Reply: {story id, 1 if new else 0, count before this entry of each sentence key}.
 _CLAIM = COUNT_LUA + """
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])

@@ -5,12 +5,18 @@ from __future__ import annotations
 from service.core.boilerplate import strip_boilerplate
 from service.core.entries import Entry
 from service.core.minhash import fold_spelling
-from service.core.story_identity import Thresholds, same_story, similarity, story_print
+from service.core.story_identity import (
+    StoryPrint,
+    Thresholds,
+    same_story,
+    similarity,
+    story_print,
+)
 from service.core.text import plain_text
 from tests.unit import stories
 
 
-def _print(body: str, link: str = "https://example.com/a"):  # type: ignore[no-untyped-def]
+def _print(body: str, link: str = "https://example.com/a") -> StoryPrint:
     entry = Entry("feed", None, link, "title", content=body)
     return story_print(entry, strip_boilerplate(plain_text(entry.body)).text)
 
