@@ -47,7 +47,7 @@ _DATELINE = re.compile(
     rf"(?:\((?:{_WIRES})\)\s*[-—–:]+|/(?:{_WIRES})/\.?|[-—–]+\s*(?:{_WIRES})\.|[-—–]+)\s+",
 )
 _SOURCE_TAG = re.compile(rf"^\s*\((?:{_WIRES})\)\s*[-—–:]+\s*")
-_TRAILING_ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…|\[\.\.\.\]|\[…\])\s*$")
+_ELLIPSES = ("[...]", "[…]", "...", "…")
 _CREDIT = re.compile(
     r"courtesy of,?(?: and owned and copyrighted by,)?\s+(?:https?://)?(?:www\.)?"
     r"([\w.-]+\.[a-z]{2,})",
@@ -94,7 +94,11 @@ def strip_boilerplate(text: str) -> Stripped:
     text = text.strip()
     text = _DATELINE.sub("", text, count=1)
     text = _SOURCE_TAG.sub("", text, count=1)
-    text = _TRAILING_ELLIPSIS.sub("", text)
+    text = text.strip()
+    for ellipsis in _ELLIPSES:
+        if text.endswith(ellipsis):
+            text = text[: -len(ellipsis)]
+            break
     return Stripped(text=text.strip(), credits=credits)
 
 

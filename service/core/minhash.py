@@ -53,10 +53,23 @@ def fold_spelling(word: str) -> str:
     return word
 
 
-@lru_cache(maxsize=1 << 17)
+_WORD_IDS: dict[str, int] = {}
+_WORD_IDS_MAX = 1 << 18
+
+
 def word_id(word: str) -> int:
     """A stable 32-bit id of a (lower-cased) word after spelling folding."""
-    return zlib.crc32(fold_spelling(word).encode())
+    found = _WORD_IDS.get(word)
+    if found is None:
+        if len(_WORD_IDS) >= _WORD_IDS_MAX:
+            _WORD_IDS.clear()  # a cache only: ids never change
+        found = _WORD_IDS[word] = zlib.crc32(fold_spelling(word).encode())
+    return found
+
+
+def _word_ids(tokens: Sequence[str]) -> list[int]:
+    get = _WORD_IDS.get
+    return [get(t) or word_id(t) for t in tokens]
 
 
 def _mix(x: U64) -> U64:
@@ -71,7 +84,7 @@ def shingle_hashes(tokens: Sequence[str]) -> U64:
     """Distinct 64-bit hashes of the word 3-shingles of `tokens` (none if too short)."""
     if len(tokens) < SHINGLE:
         return np.empty(0, dtype=np.uint64)
-    ids = np.fromiter((word_id(t) for t in tokens), dtype=np.uint64, count=len(tokens))
+    ids = np.array(_word_ids(tokens), dtype=np.uint64)
     n = len(ids) - SHINGLE + 1
     acc = np.zeros(n, dtype=np.uint64)
     for i in range(SHINGLE):
@@ -92,6 +105,11 @@ def signature(shingles: U64, perms: int) -> U32:
     return (least >> np.uint64(32)).astype(np.uint32)
 
 
+@lru_cache(maxsize=16)
+def _salt(salt: int) -> np.uint64:
+    return np.uint64(_mix(np.full(1, salt, dtype=np.uint64))[0])
+
+
 def band_hashes(sig: U32, rows: int, salt: int) -> list[int]:
     """One 64-bit hash per band of `rows` consecutive signature values.
 
@@ -102,7 +120,7 @@ def band_hashes(sig: U32, rows: int, salt: int) -> list[int]:
     mults = _BAND_MULT[: bands * rows].reshape(bands, rows)
     acc = (values * mults).sum(axis=1, dtype=np.uint64)
     acc += np.arange(bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    acc += _mix(np.full(1, salt, dtype=np.uint64))
+    acc += _salt(salt)
     return [int(v) for v in _mix(acc)]
 
 

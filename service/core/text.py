@@ -35,6 +35,7 @@ def _fold_quote(m: re.Match[str]) -> str:
 
 _SPACE_CHARS = r" \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000"
 # runs of spaces other than one plain space (those need no rewriting)
+_ODD_SPACE = re.compile(rf"[{_SPACE_CHARS[1:]}]")
 _SPACES = re.compile(rf"[{_SPACE_CHARS[1:]}][{_SPACE_CHARS}]*| [{_SPACE_CHARS}]+")
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 
@@ -82,7 +83,8 @@ def fold(text: str) -> str:
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     text = _QUOTE_CHARS.sub(_fold_quote, text)
-    text = _SPACES.sub(" ", text)
+    if "  " in text or _ODD_SPACE.search(text):
+        text = _SPACES.sub(" ", text)
     if "\n" not in text:
         return text.strip()
     return "\n".join(line for line in (part.strip() for part in text.split("\n")) if line)
@@ -98,14 +100,25 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.casefold().replace("’", "'"))
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+|\n")
+_SENTENCE_END = re.compile(r"[.!?…][\"')\]]*\s+|\n")
 
 
 def sentences(text: str) -> list[str]:
     """Sentences and lines of folded text, in order; empty pieces dropped.
 
     Crude on purpose (abbreviations split too): it only has to cut the same text
-    the same way every time, for any script.
+    the same way every time, for any script. The closing punctuation stays with
+    its sentence; quotes and brackets after it are dropped.
     """
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
-
+    out: list[str] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        end = m.start() if text[m.start()] == "\n" else m.start() + 1
+        piece = text[start:end].strip()
+        if piece:
+            out.append(piece)
+        start = m.end()
+    piece = text[start:].strip()
+    if piece:
+        out.append(piece)
+    return out
