@@ -14,27 +14,9 @@ from service.core.entries import Entry
 from service.core.text import plain_text, words
 
 _TRACKING_PARAMS = frozenset(
-    {
-        "fbclid",
-        "gclid",
-        "dclid",
-        "msclkid",
-        "mc_cid",
-        "mc_eid",
-        "igshid",
-        "cmpid",
-        "ref",
-        "ref_src",
-        "rss",
-        "feed",
-        "from",
-        "ocid",
-        "smid",
-        "cid",
-        "yclid",
-        "_ga",
-    }
-)
+    {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "cmpid",
+     "ref", "ref_src", "rss", "feed", "from", "ocid", "smid", "cid", "yclid", "_ga"}
+)  # fmt: skip
 _MIN_WORDS_FOR_TEXT_HASH = 12
 
 
@@ -61,8 +43,7 @@ def identity_text(entry: Entry) -> str:
     return strip_boilerplate(plain_text(entry.body)).text
 
 
-def exact_keys(entry: Entry, tokens: list[str]) -> list[int]:
-    """Exact fingerprints as 64-bit keys, from the entry's identity tokens."""
+def _prints(entry: Entry, tokens: list[str]) -> list[str]:
     prints: list[str] = []
     if entry.link:
         prints.append(_digest("u", normalise_url(entry.link)))
@@ -70,17 +51,14 @@ def exact_keys(entry: Entry, tokens: list[str]) -> list[int]:
         prints.append(_digest("g", entry.guid.strip()))
     if len(tokens) >= _MIN_WORDS_FOR_TEXT_HASH:
         prints.append(_digest("t", " ".join(tokens)))
-    return [int(p.partition(":")[2][:16], 16) for p in prints]
+    return prints
+
+
+def exact_keys(entry: Entry, tokens: list[str]) -> list[int]:
+    """Exact fingerprints as 64-bit keys, from the entry's identity tokens."""
+    return [int(p.partition(":")[2][:16], 16) for p in _prints(entry, tokens)]
 
 
 def exact_fingerprints(entry: Entry, text: str | None = None) -> list[str]:
     """Fingerprints that mark the same story across feeds; `text` is `identity_text`."""
-    prints: list[str] = []
-    if entry.link:
-        prints.append(_digest("u", normalise_url(entry.link)))
-    if entry.guid and entry.guid != entry.link:
-        prints.append(_digest("g", entry.guid.strip()))
-    tokens = words(identity_text(entry) if text is None else text)
-    if len(tokens) >= _MIN_WORDS_FOR_TEXT_HASH:
-        prints.append(_digest("t", " ".join(tokens)))
-    return prints
+    return _prints(entry, words(identity_text(entry) if text is None else text))
