@@ -31,18 +31,28 @@ local function count_sentences(prefix, now, window, slice_len, packed)
   local cur = math.floor(now / slice_len)
   local oldest = math.floor((now - window) / slice_len)
   local ttl = (cur + 1) * slice_len + window - now
-  local out = {}
+  local out, names, fields = {}, {}, {}
   for pos = 1, #packed, 8 do
     local b = struct.unpack('>I4', packed, pos)
-    local f = string.sub(packed, pos + 4, pos + 7)
-    local key = prefix .. cur .. ':' .. b
-    local total = redis.call('HINCRBY', key, f, 1) - 1
-    redis.call('EXPIRE', key, ttl)
+    names[#names + 1] = b
+    fields[#fields + 1] = string.sub(packed, pos + 4, pos + 7)
+  end
+  if #names == 0 then return out end
+  local keys = {}
+  for i, b in ipairs(names) do keys[i] = prefix .. cur .. ':' .. b end
+  -- a key gets its TTL in the call that creates it (see the claim script)
+  local existing = redis.call('EXISTS', unpack(keys))
+  for i, b in ipairs(names) do
+    local f = fields[i]
+    local total = redis.call('HINCRBY', keys[i], f, 1) - 1
     for s = oldest, cur - 1 do
       local c = redis.call('HGET', prefix .. s .. ':' .. b, f)
       if c then total = total + tonumber(c) end
     end
     out[#out + 1] = total
+  end
+  if existing < #keys then
+    for _, key in ipairs(keys) do redis.call('EXPIRE', key, ttl) end
   end
   return out
 end

@@ -167,25 +167,33 @@ if lookup then
 end
 
 local ttl = (cur + 1) * slice_len + window - now
+-- Write fields into this slice's buckets. Every bucket gets its TTL in the script
+-- that creates it, so when all of them exist already (the usual case once a slice
+-- is under way) one EXISTS saves an EXPIRE per field.
+local function write(list, value, command)
+  local names = {}
+  for i, k in ipairs(list) do names[i] = band_prefix .. cur .. ':' .. k[1] end
+  if #names == 0 then return end
+  local existing = redis.call('EXISTS', unpack(names))
+  for i, k in ipairs(list) do redis.call(command, names[i], k[2], value) end
+  if existing < #names then
+    for _, name in ipairs(names) do redis.call('EXPIRE', name, ttl) end
+  end
+end
+
 if found then
   -- the copy's own URL, GUID and text find the story directly next time
-  for _, k in ipairs(exact) do
-    local key = band_prefix .. cur .. ':' .. k[1]
-    redis.call('HSETNX', key, k[2], found_num)
-    redis.call('EXPIRE', key, ttl)
-  end
+  write(exact, found_num, 'HSETNX')
   return {string.sub(found, hdr + body_len + lede_len + 1), 0, unpack(counts)}
 end
 
 local num = redis.call('INCR', seq_key)
 redis.call('SET', rec_prefix .. num, rec .. new_id, 'EX', window)
+local all = {}
 for _, list in ipairs({exact, bands}) do
-  for _, k in ipairs(list) do
-    local key = band_prefix .. cur .. ':' .. k[1]
-    redis.call('HSET', key, k[2], num)
-    redis.call('EXPIRE', key, ttl)
-  end
+  for _, k in ipairs(list) do all[#all + 1] = k end
 end
+write(all, num, 'HSET')
 return {new_id, 1, unpack(counts)}
 """
 

@@ -139,3 +139,17 @@ async def test_outlet_sign_off_is_learned_from_counts_in_redis(redis: aioredis.R
     # a second process learns it from the same counts
     other = StoryIndex(redis, WINDOW, repeated_sentence_threshold=3)
     assert await other.sentences.repeated([key], T0 + 10) == {key}
+
+
+async def test_every_index_key_expires_after_many_claims(redis: aioredis.Redis) -> None:
+    # small capacity: few buckets, so later stories write into existing buckets
+    index = StoryIndex(redis, WINDOW, capacity=10)
+    paragraphs = [*stories.ORIGINAL[1:], *stories.QUOTED_A, *stories.QUOTED_B]
+    for n in range(30):
+        body = "\n".join(paragraphs[(n + k * 7) % len(paragraphs)] for k in range(4))
+        entry = _entry(f"Item {n}.\n{body}", f"https://o{n % 3}.com/{n}")
+        await claim_entry(index, entry, f"s{n}", now=T0 + n)
+    keys = [k async for k in redis.scan_iter(match="fw:*") if k != b"fw:sid:seq"]
+    ttls = [await redis.ttl(k) for k in keys]
+    assert len(keys) > 10
+    assert all(0 < ttl <= WINDOW + index.slice_seconds for ttl in ttls)
