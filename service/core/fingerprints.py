@@ -16,7 +16,7 @@ from service.core.text import plain_text, words
 _TRACKING_PARAMS = frozenset(
     {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "cmpid",
      "ref", "ref_src", "rss", "feed", "from", "ocid", "smid", "cid", "yclid", "_ga"}
-)
+)  # fmt: skip
 _MIN_WORDS_FOR_TEXT_HASH = 12
 
 
@@ -43,14 +43,22 @@ def identity_text(entry: Entry) -> str:
     return strip_boilerplate(plain_text(entry.body)).text
 
 
-def exact_fingerprints(entry: Entry, text: str | None = None) -> list[str]:
-    """Fingerprints that mark the same story across feeds; `text` is `identity_text`."""
+def _prints(entry: Entry, tokens: list[str]) -> list[str]:
     prints: list[str] = []
     if entry.link:
         prints.append(_digest("u", normalise_url(entry.link)))
     if entry.guid and entry.guid != entry.link:
         prints.append(_digest("g", entry.guid.strip()))
-    tokens = words(identity_text(entry) if text is None else text)
     if len(tokens) >= _MIN_WORDS_FOR_TEXT_HASH:
         prints.append(_digest("t", " ".join(tokens)))
     return prints
+
+
+def exact_keys(entry: Entry, tokens: list[str]) -> list[int]:
+    """Exact fingerprints as 64-bit keys, from the entry's identity tokens."""
+    return [int(p.partition(":")[2][:16], 16) for p in _prints(entry, tokens)]
+
+
+def exact_fingerprints(entry: Entry, text: str | None = None) -> list[str]:
+    """Fingerprints that mark the same story across feeds; `text` is `identity_text`."""
+    return _prints(entry, words(identity_text(entry) if text is None else text))

@@ -8,8 +8,11 @@ import unicodedata
 from html.parser import HTMLParser
 
 _BLOCK_TAGS = frozenset(
-    "p div br li ul ol h1 h2 h3 h4 h5 h6 blockquote tr table section article "
-    "header footer figure figcaption pre hr dd dt".split()
+    {
+        "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr",
+        "table", "section", "article", "header", "footer", "figure", "figcaption", "pre", "hr",
+        "dd", "dt",
+    }
 )
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "template"})
 
@@ -23,8 +26,17 @@ _QUOTES = str.maketrans(
         "\u2015": "-", "\u2212": "-", "\u00ad": None, "\u200b": None, "\ufeff": None,
     }
 )
-_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-_BLANK_LINES = re.compile(r"\s*\n\s*")
+_QUOTE_CHARS = re.compile("[" + "".join(chr(c) for c in _QUOTES) + "]")
+
+
+def _fold_quote(m: re.Match[str]) -> str:
+    return _QUOTES.get(ord(m.group(0))) or ""
+
+
+_SPACE_CHARS = r" \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000"
+# runs of spaces other than one plain space (those need no rewriting)
+_ODD_SPACE = re.compile(rf"[{_SPACE_CHARS[1:]}]")
+_SPACES = re.compile(rf"[{_SPACE_CHARS[1:]}][{_SPACE_CHARS}]*| [{_SPACE_CHARS}]+")
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 
 
@@ -68,9 +80,14 @@ def fold(text: str) -> str:
 
     Line breaks are kept (one per block), since boilerplate is found line by line.
     """
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    text = _SPACES.sub(" ", text)
-    return _BLANK_LINES.sub("\n", text).strip()
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    text = _QUOTE_CHARS.sub(_fold_quote, text)
+    if "  " in text or _ODD_SPACE.search(text):
+        text = _SPACES.sub(" ", text)
+    if "\n" not in text:
+        return text.strip()
+    return "\n".join(line for line in (part.strip() for part in text.split("\n")) if line)
 
 
 def plain_text(markup: str) -> str:
@@ -80,4 +97,28 @@ def plain_text(markup: str) -> str:
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens, letters and digits of any script."""
-    return [m.group(0).replace("’", "'") for m in _WORD.finditer(text.casefold())]
+    return _WORD.findall(text.casefold().replace("’", "'"))
+
+
+_SENTENCE_END = re.compile(r"[.!?…][\"')\]]*\s+|\n")
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences and lines of folded text, in order; empty pieces dropped.
+
+    Crude on purpose (abbreviations split too): it only has to cut the same text
+    the same way every time, for any script. The closing punctuation stays with
+    its sentence; quotes and brackets after it are dropped.
+    """
+    out: list[str] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        end = m.start() if text[m.start()] == "\n" else m.start() + 1
+        piece = text[start:end].strip()
+        if piece:
+            out.append(piece)
+        start = m.end()
+    piece = text[start:].strip()
+    if piece:
+        out.append(piece)
+    return out
