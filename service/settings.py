@@ -206,6 +206,7 @@ class RuleSettings(_Model):
 
 class StorySettings(_Model):
     window: Duration = Field(72 * 3600.0, gt=0)
+    capacity: int = Field(100_000, ge=1000)  # stories expected per window: sizes the index
 
 
 class DeliverySettings(_Model):

@@ -106,7 +106,7 @@ def build_pipeline(
         stories=StoryStore(redis, window),
         deliveries=DeliveryStore(redis, keep_seconds=max(window, 7 * 86400) + 86400),
         guard=DeliveryGuard(redis),
-        index=StoryIndex(redis, int(window)),
+        index=StoryIndex(redis, int(window), capacity=settings.stories.capacity),
         fetcher=HttpFetcher(
             session,
             user_agent=polling.user_agent,

@@ -19,11 +19,14 @@ def feed_seen(feed_id: str) -> str:
     return f"{PREFIX}feed:{feed_id}:seen"
 
 
-# stories
-def fingerprint(value: str) -> str:
-    """string: story id, with the story window as TTL."""
-    return f"{PREFIX}fp:{value}"
+# story identity (service/adapters/story_index.py builds the full names)
+STORY_SEQ = PREFIX + "sid:seq"  # counter behind compact story record ids
+STORY_RECORD = PREFIX + "sid:"  # hashes of fingerprints per story, bucketed
+BANDS = PREFIX + "lsh:"  # LSH band hashes, one per band and time slice
+SENTENCES = PREFIX + "sent:"  # per-outlet sentence counts, for boilerplate
 
+
+# stories
 
 def story(story_id: str) -> str:
     """hash: title, link, first outlet, first seen, ... (TTL: story window)."""

@@ -18,7 +18,9 @@ from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
-SENTENCES = "fw:sent:"  # key prefix (to move into redis_keys.py)
+from service.adapters import redis_keys as K
+
+SENTENCES = K.SENTENCES
 _FIELD_BITS = 32
 _FIELDS_PER_BUCKET = 48
 _EDGE_SENTENCES_PER_ITEM = 5

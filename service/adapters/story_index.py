@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from service.adapters import redis_keys as K
 from service.adapters.source_sentences import COUNT_LUA, SENTENCES, SourceSentences
 from service.core import story_identity as si
 from service.core.boilerplate import drop_sentences, edge_sentences, sentence_key, strip_boilerplate
@@ -35,9 +36,9 @@ from service.core.entries import Entry, outlet_of
 from service.core.text import plain_text
 
 # Key prefixes (to move into redis_keys.py).
-STORY_SEQ = "fw:sid:seq"
-STORY_RECORD = "fw:sid:"
-BANDS = "fw:lsh:"
+STORY_SEQ = K.STORY_SEQ
+STORY_RECORD = K.STORY_RECORD
+BANDS = K.BANDS
 KEYS = [STORY_SEQ, STORY_RECORD, BANDS, SENTENCES]
 
 _HEADER = struct.Struct(">IHH")  # first seen (unix s), body shingles, lede shingles

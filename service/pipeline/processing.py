@@ -60,7 +60,9 @@ def _group_by_destination(matches: list[Match]) -> dict[str, _PerDestination]:
 async def process_entry(p: Pipeline, entry: Entry, feed_url: str | None = None) -> ProcessReport:
     now = p.clock()
     outlet = outlet_of(entry.link) or outlet_of(feed_url) or entry.feed_id
-    claim, credits = await claim_entry(p.index, entry, candidate_story_id(entry))
+    claim, credits = await claim_entry(
+        p.index, entry, candidate_story_id(entry), now=now, outlet=outlet
+    )
     story_id = claim.story_id
     if claim.is_new:
         await p.stories.create(
