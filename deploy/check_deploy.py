@@ -220,7 +220,9 @@ async def run(workdir: Path) -> int:
                 await publish_round(feeds, round_no)
                 flaky.answer(Answer(status=503, body="busy"))
                 await flaky.wait_for(2 * round_no, timeout=45)
-                await refusing.wait_for(round_no, timeout=45, accepted=False)
+                # Its 410 disables the destination: from then on its alerts go to
+                # the dead letters without a request, so it only ever sees one.
+                await refusing.wait_for(1, timeout=45, accepted=False)
                 say(
                     f"round {round_no}: flaky receiver has accepted {len(flaky.accepted())} "
                     f"alert(s) after {len(flaky.received) - len(flaky.accepted())} refusal(s); "
@@ -273,20 +275,37 @@ async def run(workdir: Path) -> int:
     return 0
 
 
+SECOND_ROUND_TRUCE = """\
+<p>Mediators announced on Friday that a three-day truce around the northern port would
+begin at dawn, allowing aid convoys to reach districts cut off for most of the winter.</p>
+<p>The agreement covers shelling and drone strikes within twenty kilometres of the harbour,
+and a joint committee of officers from both sides will log any violations.</p>
+<p>Aid agencies said forty lorries of food, fuel and medicine were waiting at the crossing
+and could move within hours if the guns stayed silent overnight.</p>"""
+
+SECOND_ROUND_NATO = """\
+<p>NATO's military committee met in Norfolk on Wednesday to review a plan for faster
+reinforcement of the alliance's northern flank, including pre-positioned equipment.</p>
+<p>Officers said rail and port capacity, not troop numbers, was the main bottleneck, and
+asked member governments to fund upgrades of three transit corridors by next year.</p>"""
+
+
 async def publish_round(feeds: FeedServer, round_no: int) -> None:
-    """A story, its syndicated copy (courtesy footer) and a NATO story."""
-    title = stories.ORIGINAL_TITLE if round_no == 1 else f"Truce talks, day {round_no}"
-    body = stories.ORIGINAL_BODY.replace("Tuesday", f"day {round_no}")
+    """A story, its syndicated copy (courtesy footer) and a NATO story. The second
+    round's stories are different articles, so that story identity does not (rightly)
+    fold them into the first round's."""
+    if round_no == 1:
+        title, body = stories.ORIGINAL_TITLE, stories.ORIGINAL_BODY
+        nato_title, nato_body = stories.NATO_TITLE, stories.NATO_BODY
+    else:
+        title, body = "Three-day truce to let aid convoys reach the port", SECOND_ROUND_TRUCE
+        nato_title, nato_body = "NATO reviews faster reinforcement plan", SECOND_ROUND_NATO
     footer = "\n" + stories.COPY_FOOTER
-    feeds.publish("wire", Item(title, f"https://wire.example/geneva-{round_no}", body))
+    feeds.publish("wire", Item(title, f"https://wire.example/truce-{round_no}", body))
     feeds.publish(
-        "aggregator", Item(title, f"https://aggregator.example/geneva-{round_no}", body + footer)
+        "aggregator", Item(title, f"https://aggregator.example/truce-{round_no}", body + footer)
     )
-    nato_body = stories.NATO_BODY.replace("Thursday", f"day {round_no}")
-    feeds.publish(
-        "wire", Item(f"{stories.NATO_TITLE} ({round_no})", f"https://wire.example/nato-{round_no}",
-                     nato_body),
-    )  # fmt: skip
+    feeds.publish("wire", Item(nato_title, f"https://wire.example/nato-{round_no}", nato_body))
 
 
 async def scraped(http: aiohttp.ClientSession, base: str, delivered: int) -> bool:
