@@ -27,17 +27,22 @@ def _write(path: Path, rules: list[dict[str, object]]) -> None:
     )
 
 
-@pytest.fixture
-async def service(tmp_path: Path, redis_url: str, redis: object) -> AsyncIterator[Service]:
+def _service(tmp_path: Path, redis_url: str, *, watch_interval: float) -> Service:
+    """A service with no roles running: only config handling is under test."""
     config = tmp_path / "feedwatch.yaml"
     _write(config, [{"name": "nato", "query": "NATO", "notify": ["console"]}])
-    svc = Service(
+    return Service(
         load_settings(config),
         redis_url,
         roles=Roles(api=False, scheduler=False, queues=()),
         config_path=config,
-        config_watch_interval=0.05,
+        config_watch_interval=watch_interval,
     )
+
+
+@pytest.fixture
+async def service(tmp_path: Path, redis_url: str, redis: object) -> AsyncIterator[Service]:
+    svc = _service(tmp_path, redis_url, watch_interval=0.05)
     await svc.start()
     yield svc
     await svc.stop()
@@ -74,15 +79,8 @@ async def test_a_broken_config_is_refused_and_the_running_one_kept(
 
 
 async def test_sighup_reloads_the_config(tmp_path: Path, redis_url: str, redis: object) -> None:
+    svc = _service(tmp_path, redis_url, watch_interval=0)
     config = tmp_path / "feedwatch.yaml"
-    _write(config, [{"name": "nato", "query": "NATO", "notify": ["console"]}])
-    svc = Service(
-        load_settings(config),
-        redis_url,
-        roles=Roles(api=False, scheduler=False, queues=()),
-        config_path=config,
-        config_watch_interval=0,
-    )
     running = asyncio.create_task(serve(svc))
     await asyncio.wait_for(svc.started.wait(), 10)  # serve() installs handlers before start()
     assert svc.pipeline is not None
