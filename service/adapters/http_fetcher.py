@@ -145,7 +145,10 @@ class HttpFetcher:
         except aiohttp.TooManyRedirects as exc:
             hops = redirect_hops(exc.history)
             problem = _chain_problem(url, hops) or f"more than {MAX_REDIRECTS} redirects"
-            return FetchResult(FetchOutcome.REDIRECT_ERROR, error=problem, hops=hops)
+            status = hops[-1][0] if hops else None
+            return FetchResult(
+                FetchOutcome.REDIRECT_ERROR, status=status, error=problem, hops=hops
+            )
         except (aiohttp.ClientError, OSError) as exc:
             detail = str(exc) or type(exc).__name__
             return FetchResult(FetchOutcome.CONNECTION_ERROR, error=detail)
