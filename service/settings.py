@@ -71,7 +71,7 @@ class PollingSettings(_Model):
     max_interval: Duration = Field(6 * 3600.0, gt=0)
     max_error_backoff: Duration = Field(24 * 3600.0, gt=0)
     unconditional_every: Duration = Field(24 * 3600.0, gt=0)
-    tick: Duration = Field(5.0, gt=0)
+    tick: Duration = Field(1.0, gt=0)
     batch: int = Field(1000, ge=1)
     # Backpressure: the tick never lets the fetch queue grow past this many jobs.
     max_queue: int = Field(5000, ge=1)

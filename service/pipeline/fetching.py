@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from service.adapters.feed_parser import FeedParseError, ParsedFeed, parse_feed_traced
 from service.adapters.feed_store import FeedState, PollUpdate
-from service.adapters.host_budget import host_of
+from service.adapters.host_budget import HostGrant, host_of
 from service.adapters.http_fetcher import FetchOutcome, FetchResult
 from service.core import schedule
 from service.core.entries import Entry, entry_to_dict
@@ -73,6 +73,14 @@ def next_due(
     return now + delay
 
 
+def _defer_jitter(p: Pipeline, grant: HostGrant) -> float:
+    """None for a reserved start time (it is exact); some when the host was full,
+    so the feeds waiting for it do not all come back at one instant."""
+    if grant.reserved:
+        return 0.0
+    return max(p.feeds.hosts.spacing, MIN_DEFER_JITTER) * p.rand()
+
+
 async def fetch_feed(p: Pipeline, feed_id: str) -> FetchReport:
     state = await p.feeds.get(feed_id)
     if state is None:
@@ -82,10 +90,9 @@ async def fetch_feed(p: Pipeline, feed_id: str) -> FetchReport:
         p.metrics.fetch_lag.observe(max(0.0, now - state.due))
     host = host_of(state.address)
     holder = f"{feed_id}:{state.due or now}"
-    grant = await p.feeds.hosts.acquire(host, holder, now)
+    grant = await p.feeds.hosts.acquire(host, holder, now, feed_id)
     if not grant.granted:
-        jitter = max(p.feeds.hosts.spacing, MIN_DEFER_JITTER) * p.rand()
-        await p.feeds.reschedule(feed_id, now + grant.wait + jitter)
+        await p.feeds.reschedule(feed_id, now + grant.wait + _defer_jitter(p, grant))
         p.metrics.fetch_deferrals.labels("host_busy").inc()
         return FetchReport("deferred")
     released = False

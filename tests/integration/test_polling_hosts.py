@@ -31,9 +31,13 @@ async def test_fetches_to_one_host_start_no_closer_than_the_spacing(
     budget = HostBudget(redis, concurrency=10, spacing=2.0, lease_seconds=30)
     assert (await budget.acquire("news.example", "a", 1000.0)).granted
     early = await budget.acquire("news.example", "b", 1001.5)
-    assert not early.granted
-    assert early.wait == 0.5
+    assert (early.granted, early.wait, early.reserved) == (False, 0.5, True)
+    # a third feed queues behind b's reserved turn, not in front of it
+    third = await budget.acquire("news.example", "c", 1001.9)
+    assert (third.granted, third.wait) == (False, 2.1)
     assert (await budget.acquire("news.example", "b", 1002.0)).granted
+    assert not (await budget.acquire("news.example", "c", 1003.0)).granted
+    assert (await budget.acquire("news.example", "c", 1004.0)).granted
 
 
 async def test_a_crashed_workers_slot_is_freed_when_its_lease_runs_out(
@@ -101,9 +105,10 @@ async def test_a_feed_over_its_hosts_spacing_is_deferred_not_failed(
         await drain(p, arq_redis)
         started = clock.now
         states = [await p.feeds.get(i) for i in ids]
-        dues = sorted([await due_of(arq_redis, i) for i in ids])
+        dues = sorted([await due_of(arq_redis, i) - started for i in ids])
     assert len(feed_server.requests) == 1
     assert [s.state for s in states if s].count("new") == 2
     assert all(s is not None and s.last_error is None for s in states)
     # the two deferred come back once the spacing allows, not an error backoff later
-    assert started + 60 <= dues[0] <= started + 120  # spacing plus at most one of jitter
+    # each deferred feed comes back at its own reserved turn: one spacing apart
+    assert [round(d, 1) for d in dues[:2]] == [60.0, 120.0]
