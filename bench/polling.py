@@ -136,9 +136,10 @@ def serve(port: int, feeds: int, hosts: int, ready: Connection) -> None:
         return web.Response(body=body, headers={"ETag": etag}, content_type="application/rss+xml")
 
     async def stats(request: web.Request) -> web.Response:
-        return web.json_response(
-            {"distinct": len(first_seen), "requests": requests[0], "first": first_seen}
-        )
+        return web.json_response({"distinct": len(first_seen), "requests": requests[0]})
+
+    async def first(request: web.Request) -> web.Response:
+        return web.json_response(first_seen)
 
     async def reset(request: web.Request) -> web.Response:
         first_seen.clear()
@@ -149,6 +150,7 @@ def serve(port: int, feeds: int, hosts: int, ready: Connection) -> None:
         app = web.Application()
         app.router.add_get("/f/{i}.xml", feed)
         app.router.add_get("/stats", stats)
+        app.router.add_get("/first", first)
         app.router.add_post("/reset", reset)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -227,7 +229,7 @@ async def run_cycle(
     if dues is not None:
         await r.zadd(K.FEEDS_DUE, dues)
     while True:
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
         async with http.get(f"{control}/stats") as resp:
             stats: dict[str, Any] = await resp.json()
         if stats["distinct"] < n:
@@ -240,7 +242,8 @@ async def run_cycle(
     cycle.wall = time.time() - t0
     cycle.cpu = time.process_time() - cpu0
     cycle.redis_cpu = await redis_cpu(r) - rcpu0
-    cycle.first = stats["first"]
+    async with http.get(f"{control}/first") as resp:
+        cycle.first = await resp.json()
     print(
         f"{name:>10}: {n} feeds in {cycle.wall:.2f} s = {cycle.feeds_per_s:.0f} feeds/s, "
         f"{cycle.cpu / n * 1000:.2f} ms CPU per feed (feedwatch), "

@@ -17,7 +17,14 @@ from redis.asyncio import Redis
 
 from service.adapters import redis_keys as K
 from service.adapters.fetch_jobs import fetch_job_payloads
-from service.adapters.host_budget import HostBudget, host_slots_key
+from service.adapters.host_budget import (
+    HOST_LUA,
+    HostBudget,
+    HostGrant,
+    host_base,
+    host_of,
+    host_slots_key,
+)
 from service.adapters.redis_async import resolved, text
 from service.core.schedule import (
     FeedStatus,
@@ -186,29 +193,70 @@ class Claimed:
     held_back: bool
     overdue: int
     queue_depth: int
+    # Due feeds looked at, and those rescheduled to their host's next turn instead.
+    examined: int = 0
+    deferred: int = 0
 
 
-# KEYS: due zset, fetch queue zset. ARGV: now, limit, lease-until, max queue depth.
+# KEYS: due zset, fetch queue zset. ARGV: now, limit, lease-until, max queue depth,
+# feed key prefix, host key prefix, now ms, host lease ms, host spacing ms.
 # Due feeds are leased, not removed: a fetch that never reports back makes its
 # feed due again when the lease ends. The claimed due time goes on the feed's
-# hash, so the fetch can tell how late it runs. Returns {depth, overdue, id,
-# due, id, due, ...}.
-_CLAIM_DUE = """
+# hash, so the fetch can tell how late it runs. A feed whose host has no turn
+# free under the spacing is not enqueued: it is given its turn (see host_budget)
+# and rescheduled to it, without a job. Returns {depth, overdue, examined,
+# deferred, id, due, id, due, ...}.
+_CLAIM_DUE = HOST_LUA + """
 local depth = redis.call('ZCARD', KEYS[2])
-local room = tonumber(ARGV[4]) - depth
-local limit = math.min(tonumber(ARGV[2]), room)
-local out = {depth, 0}
+local limit = math.min(tonumber(ARGV[2]), tonumber(ARGV[4]) - depth)
+local now_ms, lease_ms, spacing = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+local out = {depth, 0, 0, 0}
 if limit > 0 then
   local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES',
                          'LIMIT', 0, limit)
+  out[3] = #due / 2
   for i = 1, #due, 2 do
-    redis.call('ZADD', KEYS[1], 'XX', ARGV[3], due[i])
-    redis.call('HSET', ARGV[5] .. due[i], 'due', due[i + 1])
-    out[#out + 1] = due[i]
-    out[#out + 1] = due[i + 1]
+    local id = due[i]
+    local key = ARGV[5] .. id
+    local at = now_ms
+    if spacing > 0 then
+      local h = redis.call('HMGET', key, 'fetch_host', 'host')
+      local host = h[1] or h[2]
+      if host then
+        at = host_turn(ARGV[6] .. host, now_ms, lease_ms, spacing, id, true)
+      end
+    end
+    if at > now_ms then
+      redis.call('ZADD', KEYS[1], 'XX', at / 1000, id)
+      out[4] = out[4] + 1
+    else
+      redis.call('ZADD', KEYS[1], 'XX', ARGV[3], id)
+      redis.call('HSET', key, 'due', due[i + 1])
+      out[#out + 1] = id
+      out[#out + 1] = due[i + 1]
+    end
   end
 end
 out[2] = redis.call('ZCOUNT', KEYS[1], '-inf', ARGV[1])
+return out
+"""
+
+# KEYS: the feed's hash, the known set. ARGV: feed id, host key prefix, then the
+# acquire arguments (now ms, holder, lease ms, max in flight, spacing ms).
+# The fetch's first read: the feed's fields and a slot on its host, in one round
+# trip. Returns {-1} for an unknown feed, {2} when the host is not stored, else
+# {granted, wait ms, reserved, field, value, ...}.
+_BEGIN_FETCH = HOST_LUA + """
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return {-1} end
+local raw = redis.call('HGETALL', KEYS[1])
+if #raw == 0 then return {-1} end
+local h = redis.call('HMGET', KEYS[1], 'fetch_host', 'host')
+local host = h[1] or h[2]
+if not host then return {2} end
+local g = acquire(ARGV[2] .. host, tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]),
+                  tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[1])
+local out = {g[1], g[2], g[3]}
+for i = 1, #raw do out[#out + 1] = raw[i] end
 return out
 """
 
@@ -238,6 +286,7 @@ class FeedStore:
         self._seen_cap = seen_per_feed
         self._claim_due = redis.register_script(_CLAIM_DUE)
         self._enqueue = redis.register_script(_ENQUEUE)
+        self._begin_fetch = redis.register_script(_BEGIN_FETCH)
 
     async def sync(self, feeds: Sequence[FeedRecord], first_due: dict[str, float]) -> list[str]:
         """Make Redis hold exactly the configured feeds; returns the removed ids.
@@ -252,6 +301,7 @@ class FeedStore:
             key = K.feed(f.feed_id)
             mapping: dict[str, str | float] = {
                 "url": f.url,
+                "host": host_of(f.url),
                 "tags": json.dumps(list(f.tags)),
                 "backfill": f.backfill,
             }
@@ -292,17 +342,30 @@ class FeedStore:
     async def _claim(
         self, now: float, limit: int, lease_until: float, *, queue: str, max_queue: int
     ) -> Claimed:
+        hosts = self.hosts
         flat = await self._claim_due(
             keys=[K.FEEDS_DUE, queue or K.FEEDS_DUE + ":none"],
-            args=[now, limit, lease_until, max_queue, K.feed("")],
+            args=[
+                now,
+                limit,
+                lease_until,
+                max_queue,
+                K.feed(""),
+                host_base(""),
+                int(now * 1000),
+                int(hosts.lease_seconds * 1000),
+                int(hosts.spacing * 1000),
+            ],
         )
-        depth, overdue = int(flat[0]), int(flat[1])
-        feeds = [(_s(flat[i]), float(flat[i + 1])) for i in range(2, len(flat), 2)]
+        depth, overdue, examined, deferred = (int(x) for x in flat[:4])
+        feeds = [(_s(flat[i]), float(flat[i + 1])) for i in range(4, len(flat), 2)]
         return Claimed(
             feeds,
             held_back=depth + len(feeds) >= max_queue and overdue > 0,
             overdue=overdue,
             queue_depth=depth,
+            examined=examined,
+            deferred=deferred,
         )
 
     async def claim_and_enqueue(
@@ -330,6 +393,24 @@ class FeedStore:
     async def reschedule(self, feed_id: str, due: float) -> None:
         """Move a claimed feed's due time (a deferral); nothing else changes."""
         await self._r.zadd(K.FEEDS_DUE, {feed_id: due}, xx=True)
+
+    async def begin_fetch(self, feed_id: str, now: float) -> tuple[FeedState, HostGrant] | None:
+        """The feed and a slot on its host for this fetch (held by the feed id), in
+        one round trip; None for a feed that is not configured (any more)."""
+        reply = await self._begin_fetch(
+            keys=[K.feed(feed_id), K.FEEDS_KNOWN],
+            args=[feed_id, host_base(""), *self.hosts.lua_args(now, feed_id)],
+        )
+        if int(reply[0]) == -1:
+            return None
+        if int(reply[0]) == 2:  # stored before hosts were: ask the budget directly
+            state = await self.get(feed_id)
+            if state is None:
+                return None
+            return state, await self.hosts.acquire(host_of(state.address), feed_id, now, feed_id)
+        raw = reply[3:]
+        fields = {_s(raw[i]): _s(raw[i + 1]) for i in range(0, len(raw), 2)}
+        return FeedState.from_hash(feed_id, fields), HostGrant.from_reply(reply)
 
     async def get(self, feed_id: str) -> FeedState | None:
         pipe = self._r.pipeline(transaction=False)
@@ -368,11 +449,13 @@ class FeedStore:
         status = status_to_fields(update.status)
         mapping.update(status)
         cleared = [f for f in cleared if f not in status]
+        fetch_host = update.fetch_url and host_of(update.fetch_url)
         for name, value in (
             ("etag", update.etag),
             ("last_modified", update.last_modified),
             ("body_hash", update.body_hash),
             ("fetch_url", update.fetch_url),
+            ("fetch_host", fetch_host),
         ):
             if value:
                 mapping[name] = value

@@ -27,7 +27,7 @@ def host_next_key(host: str) -> str:
 
 
 def host_reserved_key(host: str) -> str:
-    """zset feed id -> start time (ms) reserved for a feed the spacing turned away."""
+    """zset feed id -> start time (ms) given to that feed (its turn)."""
     return f"{K.PREFIX}host:{host}:reserved"
 
 
@@ -41,44 +41,61 @@ def host_of(url: str) -> str:
     return host
 
 
-# KEYS: slots zset, next-start key, reservations zset. ARGV: now ms, holder, lease
-# ms, max in flight, spacing ms, feed id. Returns {1, 0} when the slot is taken,
-# {0, wait ms, 1 when that wait is a reserved start time} otherwise.
+# Lua shared by the budget's own script and by the scheduler's claim and the fetch's
+# first read in `feed_store` (one round trip each). Times are in ms; `base` is
+# `fw:host:<host>`.
 #
-# A feed turned away by the spacing is given the next start time as a
-# reservation, and the next start moves one spacing on: each deferred feed comes
-# back exactly when its turn is due instead of all of them retrying together.
-_ACQUIRE = """
-local now = tonumber(ARGV[1])
-local lease = tonumber(ARGV[3])
-local spacing = tonumber(ARGV[5])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - lease)
-local reserved = tonumber(redis.call('ZSCORE', KEYS[3], ARGV[6]))
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
-  return {0, math.max(spacing, 250), 0}
+# host_turn: the start time a feed may use under the spacing. A feed with a
+# reservation gets it back. Otherwise it gets the host's next start (or now) and
+# the next start moves one spacing on; when that time is later than now, or
+# `keep` is set, it is kept as the feed's reservation. So the feeds of a busy
+# host are given turns one spacing apart, each exactly once, instead of all
+# retrying together and being turned away again.
+#
+# acquire: a slot for one fetch, if the host has one free and it is the feed's
+# turn. Returns {1, 0, 0} when granted, {0, wait ms, 1 when the wait ends at a
+# reserved turn} otherwise.
+HOST_LUA = """
+local function host_turn(base, now, lease, spacing, feed, keep)
+  local resv = base .. ':reserved'
+  redis.call('ZREMRANGEBYSCORE', resv, '-inf', now - lease)
+  local reserved = tonumber(redis.call('ZSCORE', resv, feed))
+  if reserved then return reserved end
+  if spacing <= 0 then return now end
+  local nxt = base .. ':next'
+  local at = math.max(now, tonumber(redis.call('GET', nxt) or '0'))
+  redis.call('SET', nxt, at + spacing, 'PX', at - now + spacing)
+  if keep or at > now then
+    redis.call('ZADD', resv, at, feed)
+    redis.call('PEXPIRE', resv, at - now + lease)
+  end
+  return at
 end
-if reserved then
-  if reserved > now then
-    return {0, reserved - now, 1}
+
+local function acquire(base, now, holder, lease, max_in_flight, spacing, feed)
+  local slots = base .. ':slots'
+  redis.call('ZREMRANGEBYSCORE', slots, '-inf', now)
+  if redis.call('ZCARD', slots) >= max_in_flight then
+    return {0, math.max(spacing, 250), 0}
   end
-  redis.call('ZREM', KEYS[3], ARGV[6])
-else
-  local next_start = tonumber(redis.call('GET', KEYS[2]) or '0')
-  if next_start > now then
-    redis.call('ZADD', KEYS[3], next_start, ARGV[6])
-    redis.call('PEXPIRE', KEYS[3], next_start - now + lease)
-    redis.call('SET', KEYS[2], next_start + spacing, 'PX', next_start - now + spacing)
-    return {0, next_start - now, 1}
-  end
-  if spacing > 0 then
-    redis.call('SET', KEYS[2], now + spacing, 'PX', spacing)
-  end
+  local at = host_turn(base, now, lease, spacing, feed, false)
+  if at > now then return {0, at - now, 1} end
+  redis.call('ZREM', base .. ':reserved', feed)
+  redis.call('ZADD', slots, now + lease, holder)
+  redis.call('PEXPIRE', slots, lease)
+  return {1, 0, 0}
 end
-redis.call('ZADD', KEYS[1], now + lease, ARGV[2])
-redis.call('PEXPIRE', KEYS[1], lease)
-return {1, 0, 0}
 """
+
+# ARGV: base, now ms, holder, lease ms, max in flight, spacing ms, feed id.
+_ACQUIRE = HOST_LUA + """
+return acquire(ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]),
+               tonumber(ARGV[6]), ARGV[7])
+"""
+
+
+def host_base(host: str) -> str:
+    return f"{K.PREFIX}host:{host}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +106,11 @@ class HostGrant:
     granted: bool
     wait: float = 0.0
     reserved: bool = False
+
+    @classmethod
+    def from_reply(cls, reply: list[int]) -> HostGrant:
+        granted, wait_ms, reserved = (int(x) for x in reply[:3])
+        return cls(bool(granted), wait_ms / 1000.0, bool(reserved))
 
 
 class HostBudget:
@@ -108,18 +130,21 @@ class HostBudget:
     ) -> HostGrant:
         """Take a slot on `host` for `holder` (one fetch); `feed_id` names the feed
         across its deferrals, so a start time reserved for it is honoured."""
-        granted, wait_ms, reserved = await self._acquire(
+        reply = await self._acquire(
             keys=[host_slots_key(host), host_next_key(host), host_reserved_key(host)],
-            args=[
-                int(now * 1000),
-                holder,
-                int(self.lease_seconds * 1000),
-                self.concurrency,
-                int(self.spacing * 1000),
-                feed_id or holder,
-            ],
+            args=[host_base(host), *self.lua_args(now, holder), feed_id or holder],
         )
-        return HostGrant(bool(int(granted)), int(wait_ms) / 1000.0, bool(int(reserved)))
+        return HostGrant.from_reply(reply)
+
+    def lua_args(self, now: float, holder: str) -> list[str | int]:
+        """now ms, holder, lease ms, max in flight, spacing ms: as `acquire` takes them."""
+        return [
+            int(now * 1000),
+            holder,
+            int(self.lease_seconds * 1000),
+            self.concurrency,
+            int(self.spacing * 1000),
+        ]
 
     async def release(self, host: str, holder: str) -> None:
         await self._r.zrem(host_slots_key(host), holder)

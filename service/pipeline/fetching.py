@@ -82,19 +82,18 @@ def _defer_jitter(p: Pipeline, grant: HostGrant) -> float:
 
 
 async def fetch_feed(p: Pipeline, feed_id: str) -> FetchReport:
-    state = await p.feeds.get(feed_id)
-    if state is None:
-        return FetchReport("unknown_feed")
     now = p.clock()
+    begun = await p.feeds.begin_fetch(feed_id, now)
+    if begun is None:
+        return FetchReport("unknown_feed")
+    state, grant = begun
     if state.due is not None:
         p.metrics.fetch_lag.observe(max(0.0, now - state.due))
-    host = host_of(state.address)
-    holder = f"{feed_id}:{state.due or now}"
-    grant = await p.feeds.hosts.acquire(host, holder, now, feed_id)
     if not grant.granted:
         await p.feeds.reschedule(feed_id, now + grant.wait + _defer_jitter(p, grant))
         p.metrics.fetch_deferrals.labels("host_busy").inc()
         return FetchReport("deferred")
+    host, holder = host_of(state.address), feed_id
     released = False
     try:
         report, released = await _fetch_with_slot(p, state, host, holder)

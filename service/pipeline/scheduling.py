@@ -95,8 +95,10 @@ async def tick(p: Pipeline) -> int:
         for _, due_at in claimed.feeds:
             p.metrics.scheduler_lag.observe(max(0.0, now - due_at))
         enqueued += len(claimed.feeds)
+        if claimed.deferred:
+            p.metrics.fetch_deferrals.labels("host_busy").inc(claimed.deferred)
         held_back, overdue = claimed.held_back, claimed.overdue
-        if held_back or len(claimed.feeds) < polling.batch:
+        if held_back or claimed.examined < polling.batch:
             break
     p.metrics.feeds_overdue.set(overdue)
     if held_back:
