@@ -136,7 +136,9 @@ def serve(port: int, feeds: int, hosts: int, ready: Connection) -> None:
         return web.Response(body=body, headers={"ETag": etag}, content_type="application/rss+xml")
 
     async def stats(request: web.Request) -> web.Response:
-        return web.json_response({"distinct": len(first_seen), "requests": requests[0]})
+        return web.json_response(
+            {"distinct": len(first_seen), "requests": requests[0], "cpu": time.process_time()}
+        )
 
     async def first(request: web.Request) -> web.Response:
         return web.json_response(first_seen)
@@ -201,6 +203,7 @@ class Cycle:
         self.wall = 0.0
         self.cpu = 0.0
         self.redis_cpu = 0.0
+        self.server_cpu = 0.0
         self.first: dict[str, float] = {}
 
     @property
@@ -225,6 +228,8 @@ async def run_cycle(
     every queue is empty."""
     cycle = Cycle(name, n)
     await http.post(f"{control}/reset")
+    async with http.get(f"{control}/stats") as resp:
+        server_cpu0 = (await resp.json())["cpu"]
     cpu0, rcpu0, t0 = time.process_time(), await redis_cpu(r), time.time()
     if dues is not None:
         await r.zadd(K.FEEDS_DUE, dues)
@@ -240,6 +245,7 @@ async def run_cycle(
         if not any(await pipe.execute()):
             break
     cycle.wall = time.time() - t0
+    cycle.server_cpu = stats["cpu"] - server_cpu0
     cycle.cpu = time.process_time() - cpu0
     cycle.redis_cpu = await redis_cpu(r) - rcpu0
     async with http.get(f"{control}/first") as resp:
@@ -247,7 +253,8 @@ async def run_cycle(
     print(
         f"{name:>10}: {n} feeds in {cycle.wall:.2f} s = {cycle.feeds_per_s:.0f} feeds/s, "
         f"{cycle.cpu / n * 1000:.2f} ms CPU per feed (feedwatch), "
-        f"{cycle.redis_cpu / n * 1000:.2f} ms (redis), {stats['requests']} requests"
+        f"{cycle.redis_cpu / n * 1000:.2f} ms (redis), "
+        f"{cycle.server_cpu / n * 1000:.2f} ms (feed server), {stats['requests']} requests"
     )
     return cycle
 
@@ -257,7 +264,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def bench(n: int, hosts: int, port: int, redis_url: str, window: float) -> dict[str, Any]:
+async def bench(
+    n: int, hosts: int, port: int, redis_url: str, window: float, fetch_workers: int
+) -> dict[str, Any]:
     urls = [feed_url(i, hosts, port) for i in range(n)]
     settings = bench_settings(urls)
     from service.core.entries import feed_id_for
@@ -268,7 +277,8 @@ async def bench(n: int, hosts: int, port: int, redis_url: str, window: float) ->
     memory0 = float((await r.info("memory"))["used_memory"])
     control = f"http://127.0.0.1:{port}"
     async with ClientSession() as http:
-        service = Service(settings, redis_url, roles=Roles(api=False))
+        queues = ("fetch",) * fetch_workers + ("process", "deliver")
+        service = Service(settings, redis_url, roles=Roles(api=False, queues=queues))
         await service.start()
         try:
             first = await run_cycle("first poll", n, r, http, control, None)
@@ -342,6 +352,12 @@ def main() -> None:
     ap.add_argument("--hosts", type=int, default=2_000)
     ap.add_argument("--naive", type=int, default=500)
     ap.add_argument("--window", type=float, default=20.0, help="steady cycle spread, seconds")
+    ap.add_argument(
+        "--fetch-workers",
+        type=int,
+        default=1,
+        help="arq fetch workers in the process (Roles.queues); 1 is what `feedwatch run` starts",
+    )
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
     random.seed(7)
@@ -363,7 +379,9 @@ def main() -> None:
             f"{sum(e == 'slow' for _, e in kinds)} slow, {sum(e == 'fail' for _, e in kinds)} fail"
         )
         with redis_server() as url:
-            result = asyncio.run(bench(args.feeds, args.hosts, port, url, args.window))
+            result = asyncio.run(
+                bench(args.feeds, args.hosts, port, url, args.window, args.fetch_workers)
+            )
         parse_ms = parse_ms_median(args.feeds)
         naive_rate = naive(args.feeds, args.hosts, port, args.naive)
     finally:
