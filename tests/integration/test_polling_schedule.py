@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from email.utils import formatdate
 
+from aiohttp.test_utils import TestClient, TestServer
 from arq.connections import ArqRedis
 
 from demo.feed_server import FeedServer, Item
+from service.adapters.job_queue import ArqJobQueue
 from service.core.entries import feed_id_for
+from service.http_app import make_app
 from tests.integration.conftest import make_settings
 from tests.integration.polling_support import Clock, clocked_pipeline, due_of, poll_when_due
 
@@ -201,3 +204,30 @@ async def test_validators_are_dropped_once_a_day_to_recover_broken_servers(
     assert conditional[1:4] == [True, True, True]
     assert False in conditional[4:]
     assert unchanged == 1  # the plain re-fetch brought the same body: not parsed
+
+
+async def test_feed_states_and_last_errors_are_exported_by_the_api_and_metrics(
+    feed_server: FeedServer, redis_url: str, arq_redis: ArqRedis
+) -> None:
+    clock = Clock()
+    for name, status in (("closed", 410), ("broken", 500)):
+        feed = feed_server.feed(name)
+        feed.behaviour, feed.status = "status", status
+    feed_server.publish("fine", Item("One", "https://fine.example/1", "body"))
+    names = ("closed", "broken", "fine")
+    settings = make_settings(feeds=[{"url": feed_server.url(n)} for n in names])
+    async with clocked_pipeline(settings, redis_url, clock) as p:
+        for name in names:
+            await poll_when_due(p, arq_redis, clock, feed_id_for(feed_server.url(name)))
+        app = make_app(p, ArqJobQueue(arq_redis))
+        async with TestClient(TestServer(app)) as client:
+            feeds = (await (await client.get("/api/feeds")).json())["feeds"]
+            metrics = await (await client.get("/metrics")).text()
+    by_url = {f["url"]: f for f in feeds}
+    closed, broken = by_url[feed_server.url("closed")], by_url[feed_server.url("broken")]
+    assert (closed["state"], closed["last_error"]) == ("gone", "HTTP 410 Gone")
+    assert (broken["state"], broken["last_error"]) == ("failing", "HTTP 500 Internal Server Error")
+    assert broken["failing_since"] is not None
+    assert by_url[feed_server.url("fine")]["state"] == "ok"
+    for state in ("ok", "failing", "gone"):
+        assert f'feedwatch_feeds{{state="{state}"}} 1.0' in metrics
