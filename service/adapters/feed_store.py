@@ -199,7 +199,8 @@ class Claimed:
 
 
 # KEYS: due zset, fetch queue zset. ARGV: now, limit, lease-until, max queue depth,
-# feed key prefix, host key prefix, now ms, host lease ms, host spacing ms.
+# feed key prefix, host key prefix, now ms, host lease ms, host spacing ms, feeds per
+# job (the queue bound counts jobs).
 # Due feeds are leased, not removed: a fetch that never reports back makes its
 # feed due again when the lease ends. The claimed due time goes on the feed's
 # hash, so the fetch can tell how late it runs. A feed whose host has no turn
@@ -208,7 +209,7 @@ class Claimed:
 # deferred, id, due, id, due, ...}.
 _CLAIM_DUE = HOST_LUA + """
 local depth = redis.call('ZCARD', KEYS[2])
-local limit = math.min(tonumber(ARGV[2]), tonumber(ARGV[4]) - depth)
+local limit = math.min(tonumber(ARGV[2]), (tonumber(ARGV[4]) - depth) * tonumber(ARGV[10]))
 local now_ms, lease_ms, spacing = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local out = {depth, 0, 0, 0}
 if limit > 0 then
@@ -340,7 +341,14 @@ class FeedStore:
         return claimed.feeds
 
     async def _claim(
-        self, now: float, limit: int, lease_until: float, *, queue: str, max_queue: int
+        self,
+        now: float,
+        limit: int,
+        lease_until: float,
+        *,
+        queue: str,
+        max_queue: int,
+        per_job: int = 1,
     ) -> Claimed:
         hosts = self.hosts
         flat = await self._claim_due(
@@ -355,13 +363,15 @@ class FeedStore:
                 int(now * 1000),
                 int(hosts.lease_seconds * 1000),
                 int(hosts.spacing * 1000),
+                per_job,
             ],
         )
         depth, overdue, examined, deferred = (int(x) for x in flat[:4])
         feeds = [(_s(flat[i]), float(flat[i + 1])) for i in range(4, len(flat), 2)]
+        jobs = -(-len(feeds) // per_job)
         return Claimed(
             feeds,
-            held_back=depth + len(feeds) >= max_queue and overdue > 0,
+            held_back=depth + jobs >= max_queue and overdue > 0,
             overdue=overdue,
             queue_depth=depth,
             examined=examined,
@@ -377,16 +387,19 @@ class FeedStore:
         queue: str,
         function: str,
         max_queue: int,
+        per_job: int = 1,
     ) -> Claimed:
-        """Lease due feeds and put one arq fetch job per feed on `queue`, in two
-        round trips, never letting the queue grow past `max_queue` jobs.
+        """Lease due feeds and put arq fetch jobs of `per_job` feeds each on `queue`,
+        in two round trips, never letting the queue grow past `max_queue` jobs.
 
         Job ids carry the due time (`fetch:<feed>:<due ms>`), so a feed is fetched
         once per due time however many ticks or workers see it.
         """
-        claimed = await self._claim(now, limit, lease_until, queue=queue, max_queue=max_queue)
+        claimed = await self._claim(
+            now, limit, lease_until, queue=queue, max_queue=max_queue, per_job=per_job
+        )
         if claimed.feeds:
-            args = fetch_job_payloads(function, claimed.feeds, now)
+            args = fetch_job_payloads(function, claimed.feeds, now, per_job)
             await self._enqueue(keys=[queue], args=args)
         return claimed
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from service.adapters.feed_parser import FeedParseError, ParsedFeed, parse_feed_traced
 from service.adapters.feed_store import FeedState, PollUpdate
+from service.adapters.fetch_jobs import FEED_SEPARATOR
 from service.adapters.host_budget import HostGrant, host_of
 from service.adapters.http_fetcher import FetchOutcome, FetchResult
 from service.core import schedule
@@ -82,6 +83,29 @@ def _defer_jitter(p: Pipeline, grant: HostGrant) -> float:
 
 
 async def fetch_feed(p: Pipeline, feed_id: str) -> FetchReport:
+    """Fetch one feed, or the comma-separated feeds of a batched job (`fetch_jobs`)."""
+    if FEED_SEPARATOR in feed_id:
+        return await fetch_feeds(p, feed_id.split(FEED_SEPARATOR))
+    return await _fetch_one(p, feed_id)
+
+
+async def fetch_feeds(p: Pipeline, feed_ids: list[str]) -> FetchReport:
+    """The feeds of one job, concurrently. One feed's failure is logged and does not
+    fail the job (an arq retry would fetch the others again): its claim's lease
+    runs out and it comes due again, as when a worker dies."""
+    reports = await asyncio.gather(*(_fetch_one(p, f) for f in feed_ids), return_exceptions=True)
+    new = 0
+    for feed_id, report in zip(feed_ids, reports, strict=True):
+        if isinstance(report, BaseException):
+            if not isinstance(report, Exception):
+                raise report
+            log.error("fetch crashed: %r", report, extra={"feed": feed_id}, exc_info=report)
+        else:
+            new += report.new_entries
+    return FetchReport(f"batch of {len(feed_ids)}", new_entries=new)
+
+
+async def _fetch_one(p: Pipeline, feed_id: str) -> FetchReport:
     now = p.clock()
     begun = await p.feeds.begin_fetch(feed_id, now)
     if begun is None:

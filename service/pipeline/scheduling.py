@@ -91,6 +91,7 @@ async def tick(p: Pipeline) -> int:
             queue=K.QUEUE_FETCH,
             function=FETCH_JOB,
             max_queue=polling.max_queue,
+            per_job=polling.feeds_per_job,
         )
         for _, due_at in claimed.feeds:
             p.metrics.scheduler_lag.observe(max(0.0, now - due_at))

@@ -45,6 +45,35 @@ async def test_two_workers_ticking_and_draining_together_fetch_each_feed_once(
     assert sum(fetched) == 40
 
 
+async def test_feeds_share_fetch_jobs_and_the_bound_counts_jobs(
+    feed_server: FeedServer, pipeline_for: PipelineFactory, arq_redis: ArqRedis
+) -> None:
+    names = [f"f{i}" for i in range(10)]
+    for name in names:
+        feed_server.publish(name, Item("One", f"https://{name}.example/1", "body"))
+    base = make_settings().polling.model_dump()
+    settings = make_settings(
+        polling={**base, "max_queue": 2, "batch": 100, "feeds_per_job": 3},
+        feeds=[{"url": feed_server.url(n)} for n in names],
+    )
+    ids = [feed_id_for(feed_server.url(n)) for n in names]
+    queue = ArqJobQueue(arq_redis)
+    async with pipeline_for(settings) as p:
+        await arq_redis.zadd("fw:feeds:due", dict.fromkeys(ids, p.clock() - 1))
+        first = await scheduling.tick(p)
+        depth = (await queue.depths())["fetch"]
+        await drain(p, arq_redis)
+        rest = [await scheduling.tick(p)]
+        await drain(p, arq_redis)
+        rest.append(await scheduling.tick(p))
+        await drain(p, arq_redis)
+        states = [await p.feeds.get(i) for i in ids]
+    assert (first, depth) == (6, 2)  # two jobs of three feeds
+    assert first + sum(rest) == 10
+    assert [len(feed_server.requests_for(n)) for n in names] == [1] * 10
+    assert [s.state if s else None for s in states] == ["ok"] * 10
+
+
 async def test_the_tick_enqueues_only_up_to_the_queue_bound_and_says_so(
     feed_server: FeedServer, pipeline_for: PipelineFactory, arq_redis: ArqRedis
 ) -> None:
@@ -53,7 +82,7 @@ async def test_the_tick_enqueues_only_up_to_the_queue_bound_and_says_so(
         feed_server.publish(name, Item("One", f"https://{name}.example/1", "body"))
     base = make_settings().polling.model_dump()
     settings = make_settings(
-        polling={**base, "max_queue": 4, "batch": 100},
+        polling={**base, "max_queue": 4, "batch": 100, "feeds_per_job": 1},
         feeds=[{"url": feed_server.url(n)} for n in names],
     )
     ids = [feed_id_for(feed_server.url(n)) for n in names]
