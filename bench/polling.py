@@ -186,13 +186,12 @@ def redis_server() -> Iterator[str]:
         yield s.url
 
 
-def bench_settings(urls: list[str]) -> Settings:
+def bench_settings(urls: list[str], feeds_per_job: int | None) -> Settings:
+    polling: dict[str, Any] = {"connect_timeout": 5, "total_timeout": 10}
+    if feeds_per_job is not None:
+        polling["feeds_per_job"] = feeds_per_job
     return Settings.model_validate(
-        {
-            "http": {"port": 0},
-            "polling": {"connect_timeout": 5, "total_timeout": 10},
-            "feeds": [{"url": url} for url in urls],
-        }
+        {"http": {"port": 0}, "polling": polling, "feeds": [{"url": url} for url in urls]}
     )
 
 
@@ -265,10 +264,16 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def bench(
-    n: int, hosts: int, port: int, redis_url: str, window: float, fetch_workers: int
+    n: int,
+    hosts: int,
+    port: int,
+    redis_url: str,
+    window: float,
+    fetch_workers: int,
+    feeds_per_job: int | None,
 ) -> dict[str, Any]:
     urls = [feed_url(i, hosts, port) for i in range(n)]
-    settings = bench_settings(urls)
+    settings = bench_settings(urls, feeds_per_job)
     from service.core.entries import feed_id_for
 
     ids = [feed_id_for(u) for u in urls]
@@ -358,6 +363,9 @@ def main() -> None:
         default=1,
         help="arq fetch workers in the process (Roles.queues); 1 is what `feedwatch run` starts",
     )
+    ap.add_argument(
+        "--feeds-per-job", type=int, default=None, help="polling.feeds_per_job (default: default)"
+    )
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
     random.seed(7)
@@ -380,7 +388,15 @@ def main() -> None:
         )
         with redis_server() as url:
             result = asyncio.run(
-                bench(args.feeds, args.hosts, port, url, args.window, args.fetch_workers)
+                bench(
+                    args.feeds,
+                    args.hosts,
+                    port,
+                    url,
+                    args.window,
+                    args.fetch_workers,
+                    args.feeds_per_job,
+                )
             )
         parse_ms = parse_ms_median(args.feeds)
         naive_rate = naive(args.feeds, args.hosts, port, args.naive)

@@ -76,7 +76,7 @@ class PollingSettings(_Model):
     # Backpressure: the tick never lets the fetch queue grow past this many jobs.
     max_queue: int = Field(5000, ge=1)
     # Feeds fetched (concurrently) by one fetch job: arq's per-job cost is shared.
-    feeds_per_job: int = Field(4, ge=1, le=50)
+    feeds_per_job: int = Field(8, ge=1, le=50)
     # Politeness, shared by all workers: fetches in flight and seconds between starts.
     per_host_concurrency: int = Field(2, ge=1)
     per_host_spacing: Duration = 1.0
