@@ -8,7 +8,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from service.adapters.feed_parser import FeedParseError, ParsedFeed, parse_feed_traced
 from service.adapters.feed_store import FeedState, PollUpdate
@@ -52,7 +52,10 @@ def body_hash(body: bytes) -> str:
 
 
 def feed_policy(p: Pipeline, state: FeedState) -> PollPolicy:
-    return poll_policy(p.settings.polling).for_feed(state.min_interval, state.max_interval)
+    policy = poll_policy(p.settings.polling).for_feed(state.min_interval, state.max_interval)
+    if state.interval is not None and 2 * state.interval < policy.error_base:
+        policy = replace(policy, error_base=2 * state.interval)
+    return policy
 
 
 def next_due(

@@ -31,7 +31,9 @@ def poll_policy(polling: PollingSettings) -> PollPolicy:
         min_interval=polling.min_interval,
         max_interval=polling.max_interval,
         default_interval=min(max(polling.interval, polling.min_interval), polling.max_interval),
-        error_base=min(_DEFAULTS.error_base, cap),
+        # Errors back off from twice the usual interval (5 min at most), so a
+        # short-interval setup retries a failing feed soon.
+        error_base=min(_DEFAULTS.error_base, 2 * polling.interval, cap),
         error_cap=cap,
         gone_interval=min(_DEFAULTS.gone_interval, cap),
         unconditional_every=polling.unconditional_every,

@@ -231,3 +231,20 @@ async def test_feed_states_and_last_errors_are_exported_by_the_api_and_metrics(
     assert by_url[feed_server.url("fine")]["state"] == "ok"
     for state in ("ok", "failing", "gone"):
         assert f'feedwatch_feeds{{state="{state}"}} 1.0' in metrics
+
+
+async def test_errors_back_off_from_twice_a_short_interval(
+    feed_server: FeedServer, redis_url: str, arq_redis: ArqRedis
+) -> None:
+    clock = Clock()
+    feed = feed_server.feed("flaky")
+    feed.behaviour, feed.status = "status", 503
+    settings = make_settings(feeds=[{"url": feed_server.url("flaky"), "interval": "10s"}])
+    feed_id = feed_id_for(feed_server.url("flaky"))
+    async with clocked_pipeline(settings, redis_url, clock) as p:
+        await poll_when_due(p, arq_redis, clock, feed_id)
+        first = await due_of(arq_redis, feed_id) - clock.now
+        await poll_when_due(p, arq_redis, clock, feed_id)
+        second = await due_of(arq_redis, feed_id) - clock.now
+    assert 18 <= first <= 22  # 2 x 10 s, +-10 %
+    assert 36 <= second <= 44
