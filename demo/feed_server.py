@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -11,7 +13,7 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
-BEHAVIOURS = ("normal", "html", "malformed", "huge", "hang", "status")
+BEHAVIOURS = ("normal", "html", "malformed", "huge", "hang", "status", "redirect")
 
 
 @dataclass
@@ -30,6 +32,16 @@ class Feed:
     behaviour: str = "normal"
     status: int = 200
     etag_enabled: bool = True
+    # Added behaviours (defaults change nothing): seconds before answering, extra
+    # headers on every answer, a Content-Encoding (gzip, deflate, br) for the body,
+    # and for "redirect" where to (a feed name or an absolute URL), with which
+    # status, and how many times before serving normally again (None: always).
+    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+    encoding: str | None = None
+    redirect_to: str | None = None
+    redirect_status: int = 301
+    redirects_left: int | None = None
 
     def render(self) -> bytes:
         parts = [
@@ -72,6 +84,9 @@ class FeedServer:
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self._served = asyncio.Condition()
+        # Requests being answered now, and the most at once, per Host header.
+        self.in_flight: dict[str, int] = {}
+        self.max_in_flight: dict[str, int] = {}
 
     def url(self, name: str) -> str:
         return f"{self.base_url}/feeds/{name}.xml"
@@ -92,6 +107,37 @@ class FeedServer:
             )
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        host = request.headers.get("Host", "")
+        self.in_flight[host] = self.in_flight.get(host, 0) + 1
+        self.max_in_flight[host] = max(self.max_in_flight.get(host, 0), self.in_flight[host])
+        try:
+            return await self._answer(request)
+        finally:
+            self.in_flight[host] -= 1
+
+    def _redirect(self, feed: Feed) -> web.StreamResponse | None:
+        if feed.behaviour != "redirect" or feed.redirect_to is None:
+            return None
+        if feed.redirects_left is not None:
+            if feed.redirects_left <= 0:
+                return None
+            feed.redirects_left -= 1
+        target = feed.redirect_to
+        location = target if "://" in target else self.url(target)
+        return web.Response(status=feed.redirect_status, headers={"Location": location})
+
+    def _encoded(self, feed: Feed, body: bytes) -> tuple[bytes, dict[str, str]]:
+        if feed.encoding is None:
+            return body, {}
+        if feed.encoding == "gzip":
+            return gzip.compress(body), {"Content-Encoding": "gzip"}
+        if feed.encoding == "deflate":
+            return zlib.compress(body), {"Content-Encoding": "deflate"}
+        import brotli  # type: ignore[import-untyped]
+
+        return brotli.compress(body), {"Content-Encoding": "br"}
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
         async with self._served:
             self.requests.append(
@@ -106,10 +152,17 @@ class FeedServer:
         feed = self.feeds.get(name)
         if feed is None:
             raise web.HTTPNotFound()
+        if feed.delay:
+            await asyncio.sleep(feed.delay)
+        redirect = self._redirect(feed)
+        if redirect is not None:
+            return redirect
         if feed.behaviour == "hang":
             await asyncio.sleep(3600)
         if feed.behaviour == "status":
-            return web.Response(status=feed.status, text=f"status {feed.status}")
+            return web.Response(
+                status=feed.status, text=f"status {feed.status}", headers=feed.headers
+            )
         if feed.behaviour == "html":
             return web.Response(
                 text="<!doctype html><html><head><title>Oops</title></head>"
@@ -135,9 +188,14 @@ class FeedServer:
         body = feed.render()
         etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
         if feed.etag_enabled and request.headers.get("If-None-Match") == etag:
-            return web.Response(status=304, headers={"ETag": etag})
+            return web.Response(status=304, headers={"ETag": etag, **feed.headers})
         headers = {"ETag": etag} if feed.etag_enabled else {}
-        return web.Response(body=body, headers=headers, content_type="application/rss+xml")
+        body, encoding = self._encoded(feed, body)
+        return web.Response(
+            body=body,
+            headers={**headers, **feed.headers, **encoding},
+            content_type="application/rss+xml",
+        )
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application()

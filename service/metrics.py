@@ -120,6 +120,44 @@ class Metrics:
             buckets=LAG_BUCKETS,
             registry=r,
         )
+        self.fetch_lag = Histogram(
+            "feedwatch_fetch_lag_seconds",
+            "How late a fetch started against the feed's due time (deferrals included).",
+            buckets=LAG_BUCKETS,
+            registry=r,
+        )
+        self.fetch_deferrals = Counter(
+            "feedwatch_fetch_deferrals_total",
+            "Fetches put off without an attempt (not an error): the host's budget was used.",
+            ["reason"],
+            registry=r,
+        )
+        self.fetch_unchanged = Counter(
+            "feedwatch_fetch_unchanged_total",
+            "200 answers whose body was the same as last time, so not parsed again.",
+            registry=r,
+        )
+        self.feed_parse = Counter(
+            "feedwatch_feed_parse_total",
+            "Feed bodies parsed, by parser: the lxml fast path or feedparser.",
+            ["path"],
+            registry=r,
+        )
+        self.redirects_adopted = Counter(
+            "feedwatch_feed_redirects_adopted_total",
+            "Permanent redirects adopted as a feed's new address after confirmation.",
+            registry=r,
+        )
+        self.scheduler_backpressure = Counter(
+            "feedwatch_scheduler_backpressure_total",
+            "Scheduler ticks that enqueued less than was due: the fetch queue was at its bound.",
+            registry=r,
+        )
+        self.feeds_overdue = Gauge(
+            "feedwatch_feeds_overdue",
+            "Feeds due and not yet enqueued after the last scheduler tick.",
+            registry=r,
+        )
         self.scheduler_ticks = Counter(
             "feedwatch_scheduler_ticks_total", "Scheduler ticks run by this process.", registry=r
         )

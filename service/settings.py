@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from service.adapters.opml import OpmlError, load_opml
 from service.config_env import EnvError, interpolate
 from service.core.delivery_policy import DEFAULT_STEPS, Jitter, RetrySchedule
 from service.core.entries import feed_id_for
@@ -62,21 +63,58 @@ class HttpSettings(_Model):
 
 
 class PollingSettings(_Model):
-    interval: Duration = 300.0
-    tick: Duration = Field(5.0, gt=0)
+    """How feeds are polled; docs/scheduling.md explains each knob and its default."""
+
+    # The check interval of a feed whose publishing rate is not known yet.
+    interval: Duration = Field(300.0, gt=0)
+    # Bounds of the adaptive interval; a feed may set its own.
+    min_interval: Duration = Field(300.0, gt=0)
+    max_interval: Duration = Field(6 * 3600.0, gt=0)
+    max_error_backoff: Duration = Field(24 * 3600.0, gt=0)
+    unconditional_every: Duration = Field(24 * 3600.0, gt=0)
+    tick: Duration = Field(1.0, gt=0)
     batch: int = Field(1000, ge=1)
+    # Backpressure: the tick never lets the fetch queue grow past this many jobs.
+    max_queue: int = Field(5000, ge=1)
+    # Feeds fetched (concurrently) by one fetch job: arq's per-job cost is shared.
+    feeds_per_job: int = Field(8, ge=1, le=50)
+    # Politeness, shared by all workers: fetches in flight and seconds between starts.
+    per_host_concurrency: int = Field(2, ge=1)
+    per_host_spacing: Duration = 1.0
     connect_timeout: Duration = 10.0
     total_timeout: Duration = 30.0
     max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     user_agent: str = "feedwatch/0.1 (+https://github.com/feedwatch/feedwatch)"
     seen_per_feed: int = Field(5000, ge=100)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _min_follows_interval(cls, data: Any) -> Any:
+        """A default interval below the default minimum lowers the minimum with it."""
+        if isinstance(data, dict) and "interval" in data and "min_interval" not in data:
+            try:
+                interval = float(_duration(data["interval"]))
+            except (TypeError, ValueError):
+                return data
+            if 0 < interval < 300.0:
+                return {**data, "min_interval": interval}
+        return data
+
+    @model_validator(mode="after")
+    def _bounds(self) -> PollingSettings:
+        if self.max_interval < self.min_interval:
+            raise ValueError("max_interval must not be below min_interval")
+        return self
+
 
 class FeedSettings(_Model):
     url: str
     name: str | None = None
     tags: tuple[str, ...] = ()
-    interval: Duration | None = None
+    # A fixed check interval; without it the interval adapts to the publish rate.
+    interval: Duration | None = Field(None, gt=0)
+    min_interval: Duration | None = Field(None, gt=0)
+    max_interval: Duration | None = Field(None, gt=0)
     backfill: int = Field(0, ge=0, le=1000)
 
     @field_validator("url")
@@ -92,8 +130,16 @@ class FeedSettings(_Model):
 
 
 class OpmlSource(_Model):
+    """`- opml: FILE` (relative to the config file): every feed of an OPML list.
+
+    Its feeds are tagged with their OPML folders plus this entry's own `tags`.
+    """
+
     opml: str
     tags: tuple[str, ...] = ()
+    backfill: int = Field(0, ge=0, le=1000)
+    min_interval: Duration | None = Field(None, gt=0)
+    max_interval: Duration | None = Field(None, gt=0)
 
 
 def _feed_kind(value: Any) -> str:
@@ -303,7 +349,51 @@ def _cross_checks(settings: Settings) -> list[str]:
     return errors
 
 
-def parse_settings(text: str, env: Mapping[str, str], source: str = "config") -> Settings:
+def _expand_opml(settings: Settings, base_dir: Path) -> tuple[Settings, list[str]]:
+    """Settings whose `feeds` are plain feeds only, each OPML entry replaced by its feeds.
+
+    A URL listed both plainly and in an OPML file (or in two files) is one feed:
+    the first listing keeps its settings and gains the other's tags.
+    """
+    if not any(isinstance(f, OpmlSource) for f in settings.feeds):
+        return settings, []
+    errors: list[str] = []
+    merged: dict[str, FeedSettings] = {
+        f.url: f for f in settings.feeds if isinstance(f, FeedSettings)
+    }
+    order: list[str] = []
+    for i, source in enumerate(settings.feeds):
+        if isinstance(source, FeedSettings):
+            order.append(source.url)
+            continue
+        try:
+            listed = load_opml(base_dir / source.opml)
+        except OpmlError as exc:
+            errors.append(f"feeds[{i}].opml: {exc}")
+            continue
+        for item in listed:
+            tags = tuple(dict.fromkeys((*item.tags, *source.tags)))
+            known = merged.get(item.url)
+            if known is not None:
+                union = tuple(dict.fromkeys((*known.tags, *tags)))
+                merged[item.url] = known.model_copy(update={"tags": union})
+                continue
+            merged[item.url] = FeedSettings(
+                url=item.url,
+                tags=tags,
+                backfill=source.backfill,
+                min_interval=source.min_interval,
+                max_interval=source.max_interval,
+            )
+            order.append(item.url)
+    feeds = tuple(merged[url] for url in dict.fromkeys(order))
+    return settings.model_copy(update={"feeds": feeds}), errors
+
+
+def parse_settings(
+    text: str, env: Mapping[str, str], source: str = "config", base_dir: Path | None = None
+) -> Settings:
+    """`base_dir` is where OPML files are looked up (the config file's directory)."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -323,6 +413,8 @@ def parse_settings(text: str, env: Mapping[str, str], source: str = "config") ->
     except ValidationError as exc:
         raise ConfigError(source, errors + _pydantic_errors(exc)) from None
     errors += _cross_checks(settings)
+    settings, opml_errors = _expand_opml(settings, base_dir or Path.cwd())
+    errors += opml_errors
     if errors:
         raise ConfigError(source, errors)
     return settings
@@ -333,4 +425,4 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(path), [f"(file): cannot read: {exc.strerror}"]) from None
-    return parse_settings(text, os.environ if env is None else env, str(path))
+    return parse_settings(text, os.environ if env is None else env, str(path), path.parent)

@@ -12,9 +12,11 @@ import aiohttp
 from arq.connections import ArqRedis
 
 from service.adapters.delivery_guard import DeliveryGuard
+from service.adapters.feed_store import FeedStore
+from service.adapters.host_budget import HostBudget
 from service.adapters.http_fetcher import HttpFetcher
 from service.adapters.job_queue import ArqJobQueue
-from service.adapters.redis_store import DeliveryStore, FeedStore, StoryStore
+from service.adapters.redis_store import DeliveryStore, StoryStore
 from service.adapters.senders.base import Sender
 from service.adapters.senders.chat import discord_sender, slack_sender, teams_sender
 from service.adapters.senders.console import ConsoleSender
@@ -102,7 +104,16 @@ def build_pipeline(
     window = settings.stories.window
     pipeline = Pipeline(
         settings=settings,
-        feeds=FeedStore(redis, polling.seen_per_feed),
+        feeds=FeedStore(
+            redis,
+            polling.seen_per_feed,
+            hosts=HostBudget(
+                redis,
+                concurrency=polling.per_host_concurrency,
+                spacing=polling.per_host_spacing,
+                lease_seconds=polling.total_timeout + 30,
+            ),
+        ),
         stories=StoryStore(redis, window),
         deliveries=DeliveryStore(redis, keep_seconds=max(window, 7 * 86400) + 86400),
         guard=DeliveryGuard(redis),

@@ -1,11 +1,24 @@
-"""aiohttp at the boundary: a polite conditional GET with hard limits."""
+"""aiohttp at the boundary: a polite conditional GET with hard limits.
+
+aiohttp follows redirects (at most `MAX_REDIRECTS`) and decodes gzip, deflate and
+br (with the Brotli package installed); the size cap counts decoded bytes. The
+redirect hops are reported as (status, absolute Location) so the scheduler can
+decide whether to adopt a permanent one; a loop or an over-long chain is an error.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 import aiohttp
+from yarl import URL
+
+from service.core.schedule import redirect_chain_error
+
+MAX_REDIRECTS = 5
 
 
 class FetchOutcome(StrEnum):
@@ -15,6 +28,7 @@ class FetchOutcome(StrEnum):
     TIMEOUT = "timeout"
     TOO_LARGE = "too_large"
     CONNECTION_ERROR = "connection_error"
+    REDIRECT_ERROR = "redirect_error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +43,8 @@ class FetchResult:
     hints: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     bytes_read: int = 0
+    # Each redirect followed: (status, absolute Location).
+    hops: tuple[tuple[int, str], ...] = ()
 
     @property
     def status_class(self) -> str:
@@ -36,6 +52,22 @@ class FetchResult:
 
 
 _HINT_HEADERS = ("cache-control", "expires", "retry-after", "age")
+
+
+def redirect_hops(history: Sequence[Any]) -> tuple[tuple[int, str], ...]:
+    """(status, absolute Location) of each redirect response aiohttp followed."""
+    hops: list[tuple[int, str]] = []
+    for resp in history:
+        location = resp.headers.get("Location")
+        if location is None:
+            continue
+        target: URL = resp.url.join(URL(location))
+        hops.append((int(resp.status), str(target)))
+    return tuple(hops)
+
+
+def _chain_problem(start: str, hops: Sequence[tuple[int, str]]) -> str | None:
+    return redirect_chain_error(start, [location for _, location in hops], MAX_REDIRECTS)
 
 
 class HttpFetcher:
@@ -69,8 +101,9 @@ class HttpFetcher:
             headers["If-Modified-Since"] = last_modified
         try:
             async with self._session.get(
-                url, headers=headers, timeout=self._timeout, max_redirects=5
+                url, headers=headers, timeout=self._timeout, max_redirects=MAX_REDIRECTS + 1
             ) as resp:
+                hops = redirect_hops(resp.history)
                 base = FetchResult(
                     FetchOutcome.OK,
                     status=resp.status,
@@ -79,7 +112,11 @@ class HttpFetcher:
                     etag=resp.headers.get("ETag"),
                     last_modified=resp.headers.get("Last-Modified"),
                     content_type=resp.headers.get("Content-Type"),
+                    hops=hops,
                 )
+                problem = _chain_problem(url, hops)
+                if problem is not None:
+                    return replace(base, outcome=FetchOutcome.REDIRECT_ERROR, error=problem)
                 if resp.status == 304:
                     return replace(base, outcome=FetchOutcome.NOT_MODIFIED)
                 if not 200 <= resp.status < 300:
@@ -105,8 +142,13 @@ class HttpFetcher:
                 return replace(base, body=b"".join(chunks), bytes_read=size)
         except TimeoutError:
             return FetchResult(FetchOutcome.TIMEOUT, error="timed out")
-        except aiohttp.TooManyRedirects:
-            return FetchResult(FetchOutcome.HTTP_ERROR, error="too many redirects")
+        except aiohttp.TooManyRedirects as exc:
+            hops = redirect_hops(exc.history)
+            problem = _chain_problem(url, hops) or f"more than {MAX_REDIRECTS} redirects"
+            status = hops[-1][0] if hops else None
+            return FetchResult(
+                FetchOutcome.REDIRECT_ERROR, status=status, error=problem, hops=hops
+            )
         except (aiohttp.ClientError, OSError) as exc:
             detail = str(exc) or type(exc).__name__
             return FetchResult(FetchOutcome.CONNECTION_ERROR, error=detail)

@@ -1,4 +1,4 @@
-"""Feed state, stories and delivery records in Redis.
+"""Stories and delivery records in Redis (feeds live in `feed_store`).
 
 Every key comes from `redis_keys`; everything has a TTL or a bounded size.
 """
@@ -6,7 +6,7 @@ Every key comes from `redis_keys`; everything has a TTL or a bounded size.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +17,6 @@ from service.adapters import redis_keys as K
 from service.adapters.redis_async import resolved, text
 from service.core.alerts import Copy
 
-REMOVED_FEED_TTL = 30 * 86400
 DEAD_LETTERS_KEPT = 10_000
 
 
@@ -27,195 +26,6 @@ _s = text
 
 def _decode(raw: dict[Any, Any]) -> dict[str, str]:
     return {_s(k): _s(v) for k, v in raw.items()}
-
-
-@dataclass(frozen=True, slots=True)
-class FeedRecord:
-    """A feed as configured, for the store: no pydantic in adapters' signatures."""
-
-    feed_id: str
-    url: str
-    name: str | None
-    tags: tuple[str, ...]
-    interval: float
-    backfill: int
-
-
-@dataclass(frozen=True, slots=True)
-class FeedState:
-    feed_id: str
-    url: str
-    name: str | None
-    tags: tuple[str, ...]
-    interval: float
-    backfill: int
-    etag: str | None
-    last_modified: str | None
-    polls: int
-    state: str
-    consecutive_errors: int
-    last_error: str | None
-    failing_since: float | None
-
-    @classmethod
-    def from_hash(cls, feed_id: str, h: dict[str, str]) -> FeedState:
-        return cls(
-            feed_id=feed_id,
-            url=h["url"],
-            name=h.get("name") or None,
-            tags=tuple(json.loads(h.get("tags", "[]"))),
-            interval=float(h.get("interval", "300")),
-            backfill=int(h.get("backfill", "0")),
-            etag=h.get("etag") or None,
-            last_modified=h.get("last_modified") or None,
-            polls=int(h.get("polls", "0")),
-            state=h.get("state", "new"),
-            consecutive_errors=int(h.get("errors", "0")),
-            last_error=h.get("last_error") or None,
-            failing_since=float(h["failing_since"]) if h.get("failing_since") else None,
-        )
-
-
-# ARGV: now, limit, lease-until. Due feeds are leased, not removed: a fetch that
-# never reports back makes its feed due again when the lease ends.
-_CLAIM_DUE = """
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[2])
-for i = 1, #due, 2 do
-  redis.call('ZADD', KEYS[1], 'XX', ARGV[3], due[i])
-end
-return due
-"""
-
-
-class FeedStore:
-    def __init__(self, redis: Redis, seen_per_feed: int = 5000) -> None:
-        self._r = redis
-        self._seen_cap = seen_per_feed
-        self._claim_due = redis.register_script(_CLAIM_DUE)
-
-    async def sync(self, feeds: Sequence[FeedRecord], first_due: dict[str, float]) -> list[str]:
-        """Make Redis hold exactly the configured feeds; returns the removed ids.
-
-        A feed already known keeps its state and due time; a new one is due at
-        `first_due[feed_id]`.
-        """
-        known = {_s(m) for m in await _a(self._r.smembers(K.FEEDS_KNOWN))}
-        wanted = {f.feed_id for f in feeds}
-        pipe = self._r.pipeline(transaction=True)
-        for f in feeds:
-            pipe.hset(
-                K.feed(f.feed_id),
-                mapping={
-                    "url": f.url,
-                    "name": f.name or "",
-                    "tags": json.dumps(list(f.tags)),
-                    "interval": f.interval,
-                    "backfill": f.backfill,
-                },
-            )
-            pipe.persist(K.feed(f.feed_id))
-            pipe.persist(K.feed_seen(f.feed_id))
-            pipe.zadd(K.FEEDS_DUE, {f.feed_id: first_due[f.feed_id]}, nx=True)
-            pipe.sadd(K.FEEDS_KNOWN, f.feed_id)
-        removed = sorted(known - wanted)
-        for feed_id in removed:
-            pipe.zrem(K.FEEDS_DUE, feed_id)
-            pipe.srem(K.FEEDS_KNOWN, feed_id)
-            pipe.expire(K.feed(feed_id), REMOVED_FEED_TTL)
-            pipe.expire(K.feed_seen(feed_id), REMOVED_FEED_TTL)
-        await pipe.execute()
-        return removed
-
-    async def claim_due(
-        self, now: float, limit: int, lease_until: float
-    ) -> list[tuple[str, float]]:
-        flat = await self._claim_due(keys=[K.FEEDS_DUE], args=[now, limit, lease_until])
-        return [(_s(flat[i]), float(flat[i + 1])) for i in range(0, len(flat), 2)]
-
-    async def get(self, feed_id: str) -> FeedState | None:
-        raw = _decode(await _a(self._r.hgetall(K.feed(feed_id))))
-        if "url" not in raw or not await _a(self._r.sismember(K.FEEDS_KNOWN, feed_id)):
-            return None
-        return FeedState.from_hash(feed_id, raw)
-
-    async def seen(self, feed_id: str, keys: Sequence[str]) -> list[bool]:
-        """For each entry key, whether this feed has shown it before."""
-        if not keys:
-            return []
-        scores = await self._r.zmscore(K.feed_seen(feed_id), list(keys))
-        return [score is not None for score in scores]
-
-    async def mark_seen(self, feed_id: str, keys: Sequence[str], now: float) -> None:
-        """Record entry keys, keeping the newest `seen_per_feed`."""
-        if not keys:
-            return
-        pipe = self._r.pipeline(transaction=True)
-        pipe.zadd(K.feed_seen(feed_id), dict.fromkeys(keys, now), nx=True)
-        pipe.zremrangebyrank(K.feed_seen(feed_id), 0, -self._seen_cap - 1)
-        await pipe.execute()
-
-    async def record_success(
-        self,
-        feed_id: str,
-        *,
-        next_due: float,
-        now: float,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        counted_poll: bool = True,
-    ) -> None:
-        pipe = self._r.pipeline(transaction=True)
-        mapping: dict[str, str | float] = {"state": "ok", "errors": 0, "last_fetch": now}
-        if etag is not None:
-            mapping["etag"] = etag
-        if last_modified is not None:
-            mapping["last_modified"] = last_modified
-        pipe.hset(K.feed(feed_id), mapping=mapping)
-        pipe.hdel(K.feed(feed_id), "last_error", "failing_since")
-        if counted_poll:
-            pipe.hincrby(K.feed(feed_id), "polls", 1)
-        pipe.zadd(K.FEEDS_DUE, {feed_id: next_due}, xx=True)
-        await pipe.execute()
-
-    async def record_error(
-        self, feed_id: str, *, error: str, next_due: float, now: float, gone: bool = False
-    ) -> None:
-        pipe = self._r.pipeline(transaction=True)
-        pipe.hset(
-            K.feed(feed_id),
-            mapping={
-                "state": "gone" if gone else "failing",
-                "last_error": error[:500],
-                "last_fetch": now,
-            },
-        )
-        pipe.hsetnx(K.feed(feed_id), "failing_since", str(now))
-        pipe.hincrby(K.feed(feed_id), "errors", 1)
-        pipe.zadd(K.FEEDS_DUE, {feed_id: next_due}, xx=True)
-        await pipe.execute()
-
-    async def states(self) -> dict[str, int]:
-        """How many configured feeds are in each state."""
-        ids = [_s(m) for m in await _a(self._r.smembers(K.FEEDS_KNOWN))]
-        pipe = self._r.pipeline(transaction=False)
-        for feed_id in ids:
-            pipe.hget(K.feed(feed_id), "state")
-        counts: dict[str, int] = {"new": 0, "ok": 0, "failing": 0, "gone": 0}
-        for state in await pipe.execute():
-            name = _s(state) if state else "new"
-            counts[name] = counts.get(name, 0) + 1
-        return counts
-
-    async def all_states(self) -> list[FeedState]:
-        ids = sorted(_s(m) for m in await _a(self._r.smembers(K.FEEDS_KNOWN)))
-        pipe = self._r.pipeline(transaction=False)
-        for feed_id in ids:
-            pipe.hgetall(K.feed(feed_id))
-        return [
-            FeedState.from_hash(fid, _decode(raw))
-            for fid, raw in zip(ids, await pipe.execute(), strict=True)
-            if raw
-        ]
 
 
 def _iso(ts: float) -> str:

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from service.adapters.delivery_guard import DeliveryGuard
+from service.adapters.feed_store import FeedStore
 from service.adapters.http_fetcher import HttpFetcher
-from service.adapters.redis_store import DeliveryStore, FeedStore, StoryStore
+from service.adapters.redis_store import DeliveryStore, StoryStore
 from service.adapters.senders.base import Sender
 from service.adapters.story_index import StoryIndex
 from service.core.rules import RuleSet

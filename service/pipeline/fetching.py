@@ -1,4 +1,6 @@
-"""The fetch stage: conditional GET, parse off the event loop, new entries onward."""
+"""The fetch stage: take a slot on the feed's host, conditional GET, skip an
+unchanged body, parse off the event loop, send new entries onward, and write
+back what was learnt with the next due time from `core.schedule`."""
 
 from __future__ import annotations
 
@@ -6,17 +8,24 @@ import asyncio
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from service.adapters.feed_parser import FeedParseError, ParsedFeed, parse_feed
+from service.adapters.feed_parser import FeedParseError, ParsedFeed, parse_feed_traced
+from service.adapters.feed_store import FeedState, PollUpdate
+from service.adapters.fetch_jobs import FEED_SEPARATOR
+from service.adapters.host_budget import HostGrant, host_of
 from service.adapters.http_fetcher import FetchOutcome, FetchResult
-from service.adapters.redis_store import FeedState
+from service.core import schedule
 from service.core.entries import Entry, entry_to_dict
+from service.core.schedule import FeedHints, PollPolicy
 from service.pipeline.context import Pipeline
+from service.pipeline.scheduling import poll_policy
 
 log = logging.getLogger(__name__)
 
-MAX_ERROR_BACKOFF = 24 * 3600.0
+# A deferred feed comes back after the host's wait plus up to this much jitter
+# (at least), so feeds of one busy host do not all retry at the same instant.
+MIN_DEFER_JITTER = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,16 +33,6 @@ class FetchReport:
     outcome: str
     new_entries: int = 0
     error: str | None = None
-
-
-def next_due(p: Pipeline, state: FeedState, now: float) -> float:
-    return now + float(state.interval) * (0.9 + 0.2 * p.rand())
-
-
-def error_due(p: Pipeline, state: FeedState, now: float) -> float:
-    errors = state.consecutive_errors + 1
-    backoff = min(MAX_ERROR_BACKOFF, state.interval * 2.0 ** min(errors, 16))
-    return now + backoff * (0.9 + 0.2 * p.rand())
 
 
 def _newest_first(entries: list[Entry]) -> list[Entry]:
@@ -48,72 +47,254 @@ def process_job_key(feed_id: str, entry: Entry) -> str:
     return feed_id + ":" + hashlib.sha256(entry.key().encode()).hexdigest()[:24]
 
 
-async def _fail(
-    p: Pipeline, state: FeedState, outcome: str, error: str, now: float, status_class: str = "none"
-) -> FetchReport:
-    p.metrics.fetches.labels(outcome, status_class).inc()
-    await p.feeds.record_error(
-        state.feed_id,
-        error=error,
-        next_due=error_due(p, state, now),
-        now=now,
-        gone=error.startswith("HTTP 410"),
-    )
-    log.warning(
-        "feed fetch failed: %s",
-        error,
-        extra={"feed": state.feed_id, "url": state.url, "outcome": outcome},
-    )
-    return FetchReport(outcome, error=error)
+def body_hash(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=12).hexdigest()
+
+
+def feed_policy(p: Pipeline, state: FeedState) -> PollPolicy:
+    policy = poll_policy(p.settings.polling).for_feed(state.min_interval, state.max_interval)
+    if state.interval is not None and 2 * state.interval < policy.error_base:
+        policy = replace(policy, error_base=2 * state.interval)
+    return policy
+
+
+def next_due(
+    state: FeedState,
+    status: schedule.FeedStatus,
+    history: schedule.PublishHistory,
+    hints: FeedHints,
+    now: float,
+    rand: float,
+    policy: PollPolicy,
+) -> float:
+    """The next check: adaptive from the publish history, or the feed's fixed
+    `interval` (±jitter) when it sets one; hints and errors apply to both."""
+    if state.interval is None or status.health is not schedule.Health.OK:
+        return schedule.next_check_for_status(status, history, now, rand, policy, hints)
+    delay = state.interval * (1 + policy.jitter * (2 * rand - 1))
+    if hints.not_before is not None:
+        delay = max(delay, min(hints.not_before - now, policy.max_hint_interval))
+    return now + delay
+
+
+def _defer_jitter(p: Pipeline, grant: HostGrant) -> float:
+    """None for a reserved start time (it is exact); some when the host was full,
+    so the feeds waiting for it do not all come back at one instant."""
+    if grant.reserved:
+        return 0.0
+    return max(p.feeds.hosts.spacing, MIN_DEFER_JITTER) * p.rand()
 
 
 async def fetch_feed(p: Pipeline, feed_id: str) -> FetchReport:
-    state = await p.feeds.get(feed_id)
-    if state is None:
+    """Fetch one feed, or the comma-separated feeds of a batched job (`fetch_jobs`)."""
+    if FEED_SEPARATOR in feed_id:
+        return await fetch_feeds(p, feed_id.split(FEED_SEPARATOR))
+    return await _fetch_one(p, feed_id)
+
+
+async def fetch_feeds(p: Pipeline, feed_ids: list[str]) -> FetchReport:
+    """The feeds of one job, concurrently. One feed's failure is logged and does not
+    fail the job (an arq retry would fetch the others again): its claim's lease
+    runs out and it comes due again, as when a worker dies."""
+    reports = await asyncio.gather(*(_fetch_one(p, f) for f in feed_ids), return_exceptions=True)
+    new = 0
+    for feed_id, report in zip(feed_ids, reports, strict=True):
+        if isinstance(report, BaseException):
+            if not isinstance(report, Exception):
+                raise report
+            log.error("fetch crashed: %r", report, extra={"feed": feed_id}, exc_info=report)
+        else:
+            new += report.new_entries
+    return FetchReport(f"batch of {len(feed_ids)}", new_entries=new)
+
+
+async def _fetch_one(p: Pipeline, feed_id: str) -> FetchReport:
+    now = p.clock()
+    begun = await p.feeds.begin_fetch(feed_id, now)
+    if begun is None:
         return FetchReport("unknown_feed")
+    state, grant = begun
+    if state.due is not None:
+        p.metrics.fetch_lag.observe(max(0.0, now - state.due))
+    if not grant.granted:
+        await p.feeds.reschedule(feed_id, now + grant.wait + _defer_jitter(p, grant))
+        p.metrics.fetch_deferrals.labels("host_busy").inc()
+        return FetchReport("deferred")
+    host, holder = host_of(state.address), feed_id
+    released = False
+    try:
+        report, released = await _fetch_with_slot(p, state, host, holder)
+        return report
+    finally:
+        if not released:
+            await p.feeds.hosts.release(host, holder)
+
+
+async def _fetch_with_slot(
+    p: Pipeline, state: FeedState, host: str, holder: str
+) -> tuple[FetchReport, bool]:
+    """The fetch proper; the slot is released with the final write when it returns True."""
+    policy = feed_policy(p, state)
+    started_at = p.clock()
+    unconditional = schedule.should_fetch_unconditionally(
+        state.last_unconditional, started_at, policy
+    )
     started = time.perf_counter()
     result: FetchResult = await p.fetcher.fetch(
-        state.url, etag=state.etag, last_modified=state.last_modified
+        state.address,
+        etag=None if unconditional else state.etag,
+        last_modified=None if unconditional else state.last_modified,
     )
     p.metrics.fetch_duration.observe(time.perf_counter() - started)
     p.metrics.fetched_bytes.inc(result.bytes_read)
     now = p.clock()
+    release = (host, holder)
     if result.outcome is FetchOutcome.NOT_MODIFIED:
         p.metrics.fetches.labels("not_modified", result.status_class).inc()
-        await p.feeds.record_success(feed_id, next_due=next_due(p, state, now), now=now)
-        return FetchReport("not_modified")
+        await _succeed(p, state, result, policy, now, unconditional, release)
+        return FetchReport("not_modified"), True
     if result.outcome is not FetchOutcome.OK:
-        return await _fail(
-            p, state, result.outcome.value, result.error or "failed", now, result.status_class
+        report = await _fail(
+            p, state, result, result.outcome.value, result.error or "failed", policy, now, release
         )
+        return report, True
+    digest = body_hash(result.body)
+    if digest == state.body_hash and state.polls > 0:
+        p.metrics.fetches.labels("ok", result.status_class).inc()
+        p.metrics.fetch_unchanged.inc()
+        await _succeed(p, state, result, policy, now, unconditional, release, body=digest)
+        return FetchReport("unchanged"), True
     try:
-        parsed: ParsedFeed = await asyncio.to_thread(
-            parse_feed, result.body, feed_id, result.content_type
+        parsed, declined = await asyncio.to_thread(
+            parse_feed_traced, result.body, state.feed_id, result.content_type
         )
     except FeedParseError as exc:
+        p.metrics.feed_parse.labels("feedparser").inc()
         p.metrics.parse_errors.inc()
-        return await _fail(p, state, "parse_error", str(exc), now, result.status_class)
+        report = await _fail(p, state, result, "parse_error", str(exc), policy, now, release)
+        return report, True
+    p.metrics.feed_parse.labels("fast" if declined is None else "feedparser").inc()
     p.metrics.fetches.labels("ok", result.status_class).inc()
     if parsed.warning:
-        log.info("feed parsed with a warning: %s", parsed.warning, extra={"feed": feed_id})
+        log.info("feed parsed with a warning: %s", parsed.warning, extra={"feed": state.feed_id})
+    new = await _new_entries(p, state, parsed, now)
+    history = state.publish_history
+    if state.polls > 0:
+        history = history.record(now, len(new), policy)
+    await _succeed(
+        p,
+        state,
+        result,
+        policy,
+        now,
+        unconditional,
+        release,
+        body=digest,
+        history=history,
+        ttl=parsed.ttl_seconds,
+    )
+    if new:
+        log.info("new entries", extra={"feed": state.feed_id, "count": len(new)})
+    return FetchReport("ok", new_entries=len(new)), True
+
+
+async def _new_entries(
+    p: Pipeline, state: FeedState, parsed: ParsedFeed, now: float
+) -> list[Entry]:
     unseen = await _unseen(p, state, parsed.entries)
     new = _newest_first(unseen)[: state.backfill] if state.polls == 0 else unseen
     # Enqueue before marking seen: a crash in between re-enqueues (same job ids,
     # idempotent stages) rather than losing the entries.
     for entry in new:
-        await p.queue.enqueue_process(process_job_key(feed_id, entry), entry_to_dict(entry))
-    await p.feeds.mark_seen(feed_id, [e.key() for e in unseen], now)
+        await p.queue.enqueue_process(process_job_key(state.feed_id, entry), entry_to_dict(entry))
+    await p.feeds.mark_seen(state.feed_id, [e.key() for e in unseen], now)
     p.metrics.entries_new.inc(len(new))
-    await p.feeds.record_success(
-        feed_id,
-        next_due=next_due(p, state, now),
-        now=now,
-        etag=result.etag or "",
-        last_modified=result.last_modified or "",
+    return new
+
+
+async def _succeed(
+    p: Pipeline,
+    state: FeedState,
+    result: FetchResult,
+    policy: PollPolicy,
+    now: float,
+    unconditional: bool,
+    release: tuple[str, str],
+    *,
+    body: str | None = None,
+    history: schedule.PublishHistory | None = None,
+    ttl: float | None = None,
+) -> None:
+    kind: schedule.OutcomeKind = (
+        "not_modified" if result.outcome is FetchOutcome.NOT_MODIFIED else "fetched"
     )
-    if new:
-        log.info("new entries", extra={"feed": feed_id, "count": len(new)})
-    return FetchReport("ok", new_entries=len(new))
+    status = schedule.transition(state.status, schedule.FetchOutcome(kind), now)
+    decision = schedule.observe_redirects(state.redirect, result.hops, now, policy)
+    fetch_url: str | None = None
+    if decision.adopt is not None:
+        fetch_url = "" if decision.adopt == state.url else decision.adopt
+        p.metrics.redirects_adopted.inc()
+        log.warning(
+            "feed moved permanently: now fetched from %s (its id stays that of %s)",
+            decision.adopt,
+            state.url,
+            extra={"feed": state.feed_id, "url": state.url, "new_url": decision.adopt},
+        )
+    ttl_seconds = ttl if ttl is not None else state.ttl_seconds
+    hints = FeedHints.from_response(result.hints, now, ttl_seconds)
+    known = history if history is not None else state.publish_history
+    due = next_due(state, status, known, hints, now, p.rand(), policy)
+    ok = result.outcome is FetchOutcome.OK
+    await p.feeds.record_poll(
+        state.feed_id,
+        PollUpdate(
+            next_due=due,
+            now=now,
+            status=status,
+            etag=(result.etag or "") if ok else result.etag,
+            last_modified=(result.last_modified or "") if ok else result.last_modified,
+            body_hash=body,
+            history=history,
+            ttl_seconds=ttl,
+            unconditional=unconditional,
+            redirect=schedule.redirect_to_fields(decision.state),
+            fetch_url=fetch_url,
+            counted_poll=True,
+        ),
+        release=release,
+    )
+
+
+async def _fail(
+    p: Pipeline,
+    state: FeedState,
+    result: FetchResult,
+    outcome: str,
+    error: str,
+    policy: PollPolicy,
+    now: float,
+    release: tuple[str, str],
+) -> FetchReport:
+    p.metrics.fetches.labels(outcome, result.status_class).inc()
+    kind: schedule.OutcomeKind = "gone" if result.status == 410 else "error"
+    status = schedule.transition(state.status, schedule.FetchOutcome(kind, error), now)
+    hints = FeedHints.from_response(result.hints, now)
+    due = next_due(state, status, state.publish_history, hints, now, p.rand(), policy)
+    await p.feeds.record_poll(
+        state.feed_id, PollUpdate(next_due=due, now=now, status=status), release=release
+    )
+    log.warning(
+        "feed fetch failed: %s",
+        error,
+        extra={
+            "feed": state.feed_id,
+            "url": state.address,
+            "outcome": outcome,
+            "state": status.health.value,
+            "retry_in": round(due - now),
+        },
+    )
+    return FetchReport(outcome, error=error)
 
 
 async def _unseen(p: Pipeline, state: FeedState, entries: list[Entry]) -> list[Entry]:

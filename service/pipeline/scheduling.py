@@ -1,27 +1,56 @@
-"""The scheduler tick: due feeds from the sorted set to the fetch queue."""
+"""The scheduler tick: due feeds from the sorted set to the fetch queue, bounded
+by the queue's depth (backpressure), and the polling policy built from settings."""
 
 from __future__ import annotations
 
+import functools
 import logging
 
-from service.adapters.redis_store import FeedRecord
+from service.adapters import redis_keys as K
+from service.adapters.feed_store import FeedRecord
+from service.adapters.job_queue import FETCH_JOB
+from service.core.schedule import PollPolicy
 from service.pipeline.context import Pipeline
-from service.settings import FeedSettings
+from service.settings import FeedSettings, PollingSettings
 
 log = logging.getLogger(__name__)
 
 FIRST_POLL_SPREAD = 10.0
+# At most this many claims per tick, whatever the batch size: a tick stays short.
+MAX_ROUNDS_PER_TICK = 20
 
 
-def feed_records(feeds: tuple[FeedSettings, ...], default_interval: float) -> list[FeedRecord]:
+_DEFAULTS = PollPolicy()
+
+
+@functools.lru_cache(maxsize=8)
+def poll_policy(polling: PollingSettings) -> PollPolicy:
+    """The global polling policy; `PollPolicy.for_feed` narrows it per feed."""
+    cap = polling.max_error_backoff
+    return PollPolicy(
+        min_interval=polling.min_interval,
+        max_interval=polling.max_interval,
+        default_interval=min(max(polling.interval, polling.min_interval), polling.max_interval),
+        # Errors back off from twice the usual interval (5 min at most), so a
+        # short-interval setup retries a failing feed soon.
+        error_base=min(_DEFAULTS.error_base, 2 * polling.interval, cap),
+        error_cap=cap,
+        gone_interval=min(_DEFAULTS.gone_interval, cap),
+        unconditional_every=polling.unconditional_every,
+    )
+
+
+def feed_records(feeds: tuple[FeedSettings, ...]) -> list[FeedRecord]:
     return [
         FeedRecord(
             feed_id=f.feed_id,
             url=f.url,
             name=f.name,
             tags=f.tags,
-            interval=f.interval if f.interval is not None else default_interval,
+            interval=f.interval,
             backfill=f.backfill,
+            min_interval=f.min_interval,
+            max_interval=f.max_interval,
         )
         for f in feeds
     ]
@@ -30,7 +59,7 @@ def feed_records(feeds: tuple[FeedSettings, ...], default_interval: float) -> li
 async def sync_feeds(p: Pipeline) -> None:
     """Register the configured feeds; new ones are due soon, spread over a few seconds."""
     now = p.clock()
-    records = feed_records(p.settings.feed_list, p.settings.polling.interval)
+    records = feed_records(p.settings.feed_list)
     spread = min(FIRST_POLL_SPREAD, p.settings.polling.interval)
     first_due = {r.feed_id: now + p.rand() * spread for r in records}
     removed = await p.feeds.sync(records, first_due)
@@ -45,11 +74,42 @@ def fetch_lease(p: Pipeline) -> float:
 
 
 async def tick(p: Pipeline) -> int:
-    """Enqueue every due feed once; returns how many were enqueued."""
-    now = p.clock()
-    due = await p.feeds.claim_due(now, p.settings.polling.batch, now + fetch_lease(p))
-    for feed_id, due_at in due:
-        p.metrics.scheduler_lag.observe(max(0.0, now - due_at))
-        await p.queue.enqueue_fetch(feed_id, due_at)
+    """Enqueue due feeds, once each, without letting the fetch queue grow past
+    `polling.max_queue`; returns how many were enqueued.
+
+    Feeds held back by the bound stay due and are taken by a later tick, oldest
+    first; the tick counts itself in `feedwatch_scheduler_backpressure_total`.
+    """
+    polling = p.settings.polling
+    enqueued = 0
+    held_back = False
+    overdue = 0
+    for _ in range(MAX_ROUNDS_PER_TICK):
+        now = p.clock()
+        claimed = await p.feeds.claim_and_enqueue(
+            now,
+            limit=polling.batch,
+            lease_until=now + fetch_lease(p),
+            queue=K.QUEUE_FETCH,
+            function=FETCH_JOB,
+            max_queue=polling.max_queue,
+            per_job=polling.feeds_per_job,
+        )
+        for _, due_at in claimed.feeds:
+            p.metrics.scheduler_lag.observe(max(0.0, now - due_at))
+        enqueued += len(claimed.feeds)
+        if claimed.deferred:
+            p.metrics.fetch_deferrals.labels("host_busy").inc(claimed.deferred)
+        held_back, overdue = claimed.held_back, claimed.overdue
+        if held_back or claimed.examined < polling.batch:
+            break
+    p.metrics.feeds_overdue.set(overdue)
+    if held_back:
+        p.metrics.scheduler_backpressure.inc()
+        log.info(
+            "fetch queue at its bound (%d): %d due feed(s) wait for a later tick",
+            polling.max_queue,
+            overdue,
+        )
     p.metrics.scheduler_ticks.inc()
-    return len(due)
+    return enqueued

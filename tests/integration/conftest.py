@@ -49,6 +49,9 @@ def make_settings(**sections: Any) -> Settings:
             "connect_timeout": 1,
             "total_timeout": 2,
             "max_bytes": 2 * 1024 * 1024,
+            # Every test feed is on one local host: politeness has its own tests.
+            "per_host_concurrency": 100,
+            "per_host_spacing": 0,
         },
         "delivery": {"timeout": 2, "hold": 0, "retry_schedule": [0.02, 0.02, 0.02, 0.02]},
     }
