@@ -198,3 +198,6 @@ class Metrics:
             self.fetches.labels(outcome, status_class)
         for queue in ("fetch", "process", "deliver"):
             self.jobs_in_progress.labels(queue)
+        self.fetch_deferrals.labels("host_busy")
+        for path in ("fast", "feedparser"):
+            self.feed_parse.labels(path)

@@ -322,7 +322,8 @@ def _pydantic_errors(exc: ValidationError) -> list[str]:
     return list(dict.fromkeys(errors))
 
 
-def _cross_checks(settings: Settings) -> list[str]:
+def _feed_checks(settings: Settings) -> list[str]:
+    """Duplicates among the feeds as written (indexes are the config's own)."""
     errors: list[str] = []
     names: dict[str, int] = {}
     urls: dict[str, int] = {}
@@ -335,6 +336,13 @@ def _cross_checks(settings: Settings) -> list[str]:
                 if feed.name in names:
                     errors.append(f"feeds[{i}].name: the same name as feeds[{names[feed.name]}]")
                 names.setdefault(feed.name, i)
+    return errors
+
+
+def _rule_checks(settings: Settings) -> list[str]:
+    """Rules' references, against the feeds once OPML lists are expanded."""
+    errors: list[str] = []
+    known = {f.url for f in settings.feed_list} | {f.name for f in settings.feed_list if f.name}
     seen_rules: dict[str, int] = {}
     for i, rule in enumerate(settings.rules):
         if rule.name in seen_rules:
@@ -344,7 +352,7 @@ def _cross_checks(settings: Settings) -> list[str]:
             if dest not in settings.destinations:
                 errors.append(f"rules[{i}].notify[{j}]: unknown destination '{dest}'")
         for j, feed_ref in enumerate(rule.feeds):
-            if feed_ref not in names and feed_ref not in urls:
+            if feed_ref not in known:
                 errors.append(f"rules[{i}].feeds[{j}]: no feed has this name or URL")
     return errors
 
@@ -412,9 +420,10 @@ def parse_settings(
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(source, errors + _pydantic_errors(exc)) from None
-    errors += _cross_checks(settings)
+    errors += _feed_checks(settings)
     settings, opml_errors = _expand_opml(settings, base_dir or Path.cwd())
     errors += opml_errors
+    errors += _rule_checks(settings)
     if errors:
         raise ConfigError(source, errors)
     return settings

@@ -15,20 +15,9 @@ from redis.asyncio import Redis
 
 from service.adapters import redis_keys as K
 
-
-def host_slots_key(host: str) -> str:
-    """zset holder -> lease expiry (ms): fetches in flight to a host."""
-    return f"{K.PREFIX}host:{host}:slots"
-
-
-def host_next_key(host: str) -> str:
-    """string: the earliest time (ms) the next fetch to a host may start."""
-    return f"{K.PREFIX}host:{host}:next"
-
-
-def host_reserved_key(host: str) -> str:
-    """zset feed id -> start time (ms) given to that feed (its turn)."""
-    return f"{K.PREFIX}host:{host}:reserved"
+host_slots_key = K.host_slots
+host_next_key = K.host_next
+host_reserved_key = K.host_reserved
 
 
 def host_of(url: str) -> str:
@@ -94,8 +83,7 @@ return acquire(ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(
 """
 
 
-def host_base(host: str) -> str:
-    return f"{K.PREFIX}host:{host}"
+host_base = K.host_base
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,27 @@ def digest_members(destination: str, window_end: int) -> str:
     return f"{PREFIX}dest:{destination}:digest:{window_end}"
 
 
+# per-host politeness (service/adapters/host_budget.py; its Lua appends the
+# same suffixes to host_base)
+def host_base(host: str) -> str:
+    return f"{PREFIX}host:{host}"
+
+
+def host_slots(host: str) -> str:
+    """zset holder -> lease expiry (ms): fetches in flight to a host."""
+    return f"{host_base(host)}:slots"
+
+
+def host_next(host: str) -> str:
+    """string: the earliest time (ms) the next fetch to a host may start."""
+    return f"{host_base(host)}:next"
+
+
+def host_reserved(host: str) -> str:
+    """zset feed id -> start time (ms) given to that feed (its turn)."""
+    return f"{host_base(host)}:reserved"
+
+
 # leases
 SCHEDULER_LEASE = PREFIX + "lease:scheduler"
 

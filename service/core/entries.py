@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +84,20 @@ def entry_from_dict(data: dict[str, object]) -> Entry:
         published=datetime.fromisoformat(str(published)) if published else None,
         tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
     )
+
+
+def loggable_url(url: str | None) -> str:
+    """A feed URL fit for logs: no credentials, and query values masked, since a
+    feed URL from the environment may carry a token (`?key=...`)."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    query = "&".join(
+        f"{pair.split('=', 1)[0]}=…" if "=" in pair else pair
+        for pair in parts.query.split("&")
+        if pair
+    )
+    return urlunsplit((parts.scheme, host, parts.path, query, ""))

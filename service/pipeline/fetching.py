@@ -16,7 +16,7 @@ from service.adapters.fetch_jobs import FEED_SEPARATOR
 from service.adapters.host_budget import HostGrant, host_of
 from service.adapters.http_fetcher import FetchOutcome, FetchResult
 from service.core import schedule
-from service.core.entries import Entry, entry_to_dict
+from service.core.entries import Entry, entry_to_dict, loggable_url
 from service.core.schedule import FeedHints, PollPolicy
 from service.pipeline.context import Pipeline
 from service.pipeline.scheduling import poll_policy
@@ -236,9 +236,9 @@ async def _succeed(
         p.metrics.redirects_adopted.inc()
         log.warning(
             "feed moved permanently: now fetched from %s (its id stays that of %s)",
-            decision.adopt,
-            state.url,
-            extra={"feed": state.feed_id, "url": state.url, "new_url": decision.adopt},
+            loggable_url(decision.adopt),
+            loggable_url(state.url),
+            extra={"feed": state.feed_id},
         )
     ttl_seconds = ttl if ttl is not None else state.ttl_seconds
     hints = FeedHints.from_response(result.hints, now, ttl_seconds)
@@ -288,7 +288,7 @@ async def _fail(
         error,
         extra={
             "feed": state.feed_id,
-            "url": state.address,
+            "url": loggable_url(state.address),
             "outcome": outcome,
             "state": status.health.value,
             "retry_in": round(due - now),

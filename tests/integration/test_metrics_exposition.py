@@ -53,6 +53,13 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "feedwatch_alert_latency_seconds": ("histogram", ("destination_type",)),
     "feedwatch_scheduler_lag_seconds": ("histogram", ()),
     "feedwatch_scheduler_ticks": ("counter", ()),
+    "feedwatch_fetch_lag_seconds": ("histogram", ()),
+    "feedwatch_fetch_deferrals": ("counter", ("reason",)),
+    "feedwatch_fetch_unchanged": ("counter", ()),
+    "feedwatch_feed_parse": ("counter", ("path",)),
+    "feedwatch_feed_redirects_adopted": ("counter", ()),
+    "feedwatch_scheduler_backpressure": ("counter", ()),
+    "feedwatch_feeds_overdue": ("gauge", ()),
     "feedwatch_queue_depth": ("gauge", ("queue",)),
     "feedwatch_jobs_in_progress": ("gauge", ("queue",)),
     "feedwatch_redis_memory_used_bytes": ("gauge", ()),
@@ -65,14 +72,15 @@ BOUNDED: dict[str, set[str]] = {
     "state": {"new", "ok", "failing", "gone"},
     "outcome": {
         *("ok", "not_modified", "http_error", "timeout", "too_large", "connection_error"),
-        "parse_error",
+        *("parse_error", "redirect_error"),
         *("delivered", "retry", "dead_letter"),  # deliveries
     },
     "status_class": {"1xx", "2xx", "3xx", "4xx", "5xx", "none"},
     "destination_type": {"console", "slack", "webhook", "discord", "teams"},
     "queue": {"fetch", "process", "deliver"},
     "rule": set(RULES),
-    "reason": {"rate_limited", "in_flight_elsewhere"},
+    "reason": {"rate_limited", "in_flight_elsewhere", "host_busy"},
+    "path": {"fast", "feedparser"},
 }
 
 

@@ -96,3 +96,17 @@ def test_max_interval_below_min_interval_is_refused() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_settings("polling: {min_interval: 1h, max_interval: 10m}", {})
     assert caught.value.errors == ["polling: max_interval must not be below min_interval"]
+
+
+def test_a_rule_may_name_a_feed_that_only_an_opml_list_brings(tmp_path: Path) -> None:
+    path = _config(
+        tmp_path,
+        "feeds:\n  - {opml: lists/nested-folders.opml}\n"
+        "destinations: {c: {type: console}}\n"
+        "rules:\n  - {name: rt, query: NATO, notify: [c], feeds: ['https://www.rt.com/rss/news/']}\n"
+        "  - {name: nowhere, query: NATO, notify: [c], feeds: ['https://missing.example/rss']}\n",
+        "nested-folders.opml",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, {})
+    assert caught.value.errors == ["rules[1].feeds[0]: no feed has this name or URL"]
