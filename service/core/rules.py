@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, KeysView, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar, overload
 
 import snowballstemmer  # type: ignore[import-untyped]
 
@@ -45,6 +46,8 @@ __all__ = [
     "parse_query",
     "validate_query",
 ]
+
+_T = TypeVar("_T")
 
 STEM_LANGUAGES = frozenset(snowballstemmer.algorithms())
 _GAP = MAX_PROXIMITY + 2  # empty positions between title and body: no phrase spans both
@@ -141,20 +144,72 @@ class RuleSpec:
     language: str = "english"
 
 
-@dataclass(frozen=True, slots=True)
+Highlights = tuple[tuple[int, int], ...]
+
+
 class Match:
     """A rule that matched a story.
 
     `terms` are the query's terms that were found, as written in the query, in
     the order they first occur; `highlights` are (start, end) character spans in
     `snippet` of the matched words, for each destination to mark up its own way.
+
+    The engine makes `snippet` and `highlights` on first read (a story matches
+    many rules, and an alert shows one snippet per destination); reading them
+    gives the same values whenever it happens.
     """
 
-    rule: str
-    destinations: tuple[str, ...]
-    terms: tuple[str, ...]
-    snippet: str
-    highlights: tuple[tuple[int, int], ...] = ()
+    __slots__ = ("_excerpt", "_highlights", "_snippet", "destinations", "rule", "terms")
+
+    def __init__(
+        self,
+        rule: str,
+        destinations: tuple[str, ...],
+        terms: tuple[str, ...],
+        snippet: str = "",
+        highlights: Highlights = (),
+        *,
+        excerpt: Callable[[], tuple[str, Highlights]] | None = None,
+    ) -> None:
+        self.rule = rule
+        self.destinations = destinations
+        self.terms = terms
+        self._snippet = snippet
+        self._highlights = highlights
+        self._excerpt = excerpt
+
+    def _made(self) -> None:
+        excerpt = self._excerpt
+        if excerpt is not None:
+            self._snippet, self._highlights = excerpt()
+            self._excerpt = None
+
+    @property
+    def snippet(self) -> str:
+        self._made()
+        return self._snippet
+
+    @property
+    def highlights(self) -> Highlights:
+        self._made()
+        return self._highlights
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.rule, self.destinations, self.terms, self.snippet, self.highlights)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Match):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"Match(rule={self.rule!r}, destinations={self.destinations!r}, "
+            f"terms={self.terms!r}, snippet={self.snippet!r}, highlights={self.highlights!r})"
+        )
 
 
 def validate_query(query: str, *, stem: bool = False, language: str = "english") -> None:
@@ -168,38 +223,60 @@ def validate_query(query: str, *, stem: bool = False, language: str = "english")
 # ---- the story, tokenised once ------------------------------------------------
 
 
-def _positions(arr: list[str]) -> dict[str, list[int]]:
-    pos: dict[str, list[int]] = {}
-    for i, form in enumerate(arr):
-        got = pos.get(form)
-        if got is None:
-            pos[form] = [i]
-        else:
-            got.append(i)
-    pos.pop("", None)
-    return pos
+class _Positions(Mapping[str, list[int]]):
+    """Positions of each form in `arr` (a form per token; "" is the title-body gap).
 
+    Which forms occur, and where first, is one dict built at C speed; a form's
+    full list of positions is found when first asked for (most words of a story
+    are never asked about, and most occur once)."""
 
-def _derived(base: dict[str, list[int]], fn: Callable[[str], str]) -> dict[str, list[int]]:
-    """Positions of fn(form), from the positions of each form (O(distinct words))."""
-    pos: dict[str, list[int]] = {}
-    for form, ps in base.items():
-        key = fn(form)
-        got = pos.get(key)
-        pos[key] = ps if got is None else sorted(got + ps)
-    return pos
+    __slots__ = ("_found", "arr", "_last", "first")
 
+    def __init__(self, arr: list[str]) -> None:
+        self.arr = arr
+        first = dict(zip(reversed(arr), range(len(arr) - 1, -1, -1)))
+        first.pop("", None)
+        self.first = first
+        self._last: dict[str, int] | None = None
+        self._found: dict[str, list[int]] = {}
 
-def _plural_folded(base: dict[str, list[int]]) -> dict[str, list[int]]:
-    """Positions by key form: only words ending in "s" can differ from their folded form."""
-    pos = dict(base)
-    for form in [f for f in base if f[-1] == "s"]:
-        key = _key(form)
-        if key != form:
-            ps = pos.pop(form)
-            got = pos.get(key)
-            pos[key] = ps if got is None else sorted(got + ps)
-    return pos
+    def __getitem__(self, form: str) -> list[int]:
+        found = self._found.get(form)
+        if found is not None:
+            return found
+        p = self.first[form]
+        if self._last is None:
+            self._last = dict(zip(self.arr, range(len(self.arr))))
+        last = self._last[form]
+        found = [p]
+        if last != p:
+            index = self.arr.index
+            while p != last:
+                p = index(form, p + 1)
+                found.append(p)
+        self._found[form] = found
+        return found
+
+    @overload
+    def get(self, form: str, /) -> list[int] | None: ...
+    @overload
+    def get(self, form: str, /, default: list[int] | _T) -> list[int] | _T: ...
+    def get(self, form: str, /, default: object = None) -> object:
+        if form in self.first:
+            return self[form]
+        return default
+
+    def __contains__(self, form: object) -> bool:
+        return form in self.first
+
+    def keys(self) -> KeysView[str]:
+        return self.first.keys()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.first)
+
+    def __len__(self) -> int:
+        return len(self.first)
 
 
 class _View:
@@ -248,7 +325,7 @@ class _CasePositions(Mapping[str, list[int]]):
     """Positions of case-sensitive forms, looked up through the folded forms' index
     (a case-sensitive term is rare: indexing every surface form is not worth it)."""
 
-    def __init__(self, folded_positions: dict[str, list[int]], surfaces: list[str]) -> None:
+    def __init__(self, folded_positions: Mapping[str, list[int]], surfaces: list[str]) -> None:
         self._folded_positions = folded_positions
         self._surfaces = surfaces
         self._all: dict[str, list[int]] | None = None
@@ -263,7 +340,7 @@ class _CasePositions(Mapping[str, list[int]]):
 
     def _every(self) -> dict[str, list[int]]:
         if self._all is None:
-            self._all = _positions(list(map(_case, self._surfaces)))
+            self._all = dict(_Positions(list(map(_case, self._surfaces))))
         return self._all
 
     def __contains__(self, form: object) -> bool:
@@ -323,6 +400,7 @@ class _Story:
         "doc",
         "folded",
         "joins",
+        "kfirst",
         "kjpos",
         "kpos",
         "length",
@@ -346,11 +424,11 @@ class _Story:
         self.length = len(surfaces)
         folded = _folded_all(surfaces)
         self.folded = folded
-        wpos = _positions(folded)
+        wpos = _Positions(folded)
         joins: list[int] = []
         last = self.length - 1
         tails = rules._join_tails
-        for head in rules._join_heads.intersection(wpos):
+        for head in rules._join_heads.intersection(wpos.first):
             exact, prefixes = tails[head]
             for p in wpos[head]:
                 if p >= last:
@@ -368,8 +446,11 @@ class _Story:
         self.wpos = wpos
         w = _View(wpos, {}, lambda: folded)
         key_joins = {p: _key(folded[p] + folded[p + 1]) for p in joins}
-        k = _View(_plural_folded(wpos), key_joins, lambda: list(map(_key, folded)))
-        self.kpos = k.pos
+        plurals = {f: key for f in wpos.first if f[-1] == "s" and (key := _key(f)) != f}
+        kpos = _Positions(list(map(plurals.get, folded, folded)) if plurals else folded)
+        k = _View(kpos, key_joins, lambda: kpos.arr)
+        self.kpos = kpos
+        self.kfirst = kpos.first
         self.kjpos = k.jpos
         self._views: dict[str, _View] = {"k": k, "w": w}
         self._flat: str | None = None
@@ -391,10 +472,11 @@ class _Story:
             language = name[2:]
             stem = self.rules._stemmer(language)
             stems = self.stems(language)
+            arr = list(map(stems.__getitem__, folded))
             got = _View(
-                _derived(self.wpos, stems.__getitem__),
+                _Positions(arr),
                 {p: stem(folded[p] + folded[p + 1]) for p in self.joins},
-                lambda: list(map(stems.__getitem__, folded)),
+                lambda: arr,
             )
         self._views[name] = got
         return got
@@ -678,6 +760,38 @@ class _Compiled:
             return outlet
         return lambda s: any(t.lower() == value for t in s.doc.tags)
 
+    def firsts(self, story: _Story, out: dict[str, Hit]) -> None:
+        """The first hit of each term `collect` would give (the terms' order)."""
+        kind = self.kind
+        if kind == "text":
+            leaf = self.leaf
+            assert leaf is not None
+            key = self.key
+            first: Hit | None = None
+            if key is None:
+                hits = leaf.hits(story, False)
+                if hits:
+                    first = min(hits)
+            else:
+                p = story.kfirst.get(key)
+                if p is not None:
+                    first = (p, p + 1)
+                if story.kjpos:
+                    joined = story.kjpos.get(key)
+                    if joined and (first is None or (joined[0], joined[0] + 2) < first):
+                        first = (joined[0], joined[0] + 2)
+            if first is not None:
+                known = out.get(leaf.text)
+                if known is None or first < known:
+                    out[leaf.text] = first
+        elif kind == "and":
+            for c in self.children:
+                c.firsts(story, out)
+        elif kind == "or":
+            for c in self.children:
+                if c.key is not None or c.test(story):
+                    c.firsts(story, out)
+
     def collect(self, story: _Story, out: list[tuple[Hit, str]]) -> None:
         kind = self.kind
         if kind == "text":
@@ -803,12 +917,21 @@ class _Rule:
         return not (self.tags and not any(t.lower() in self.tags for t in doc.tags))
 
     def report(self, story: _Story, whole: bool = False) -> Match:
-        found: list[tuple[Hit, str]] = []
-        self.root.collect(story, found)
-        found.sort()
-        terms = tuple(dict.fromkeys(text for _, text in found))
-        snippet, highlights = _snippet(story, [h for h, _ in found], whole)
-        return Match(self.spec.name, self.spec.notify, terms, snippet, highlights)
+        firsts: dict[str, Hit] = {}
+        self.root.firsts(story, firsts)
+        if len(firsts) > 1:
+            terms = tuple(sorted(firsts, key=lambda text: (firsts[text], text)))
+        else:
+            terms = tuple(firsts)
+        root = self.root
+
+        def excerpt() -> tuple[str, Highlights]:
+            found: list[tuple[Hit, str]] = []
+            root.collect(story, found)
+            found.sort()
+            return _snippet(story, [h for h, _ in found], whole)
+
+        return Match(self.spec.name, self.spec.notify, terms, excerpt=excerpt)
 
 
 def _snippet(
