@@ -702,7 +702,7 @@ def _leaf_test(leaf: _Leaf) -> Test:
 class _Compiled:
     """A rule's query tree with leaves compiled; `test` short-circuits."""
 
-    __slots__ = ("children", "key", "kind", "leaf", "test", "value")
+    __slots__ = ("children", "key", "keyed", "kind", "leaf", "test", "value")
 
     def __init__(
         self,
@@ -717,7 +717,25 @@ class _Compiled:
         self.children = children
         self.value = value
         self.key = _simple_key(leaf)  # a plain one-word leaf: collected straight from kpos
+        self.keyed = self._keyed()
         self.test: Test = self._tester()
+
+    def _keyed(self) -> tuple[tuple[str, str], ...] | None:
+        """(key, term) of every leaf `firsts` would visit, when each is a plain
+        one-word leaf (so the terms are found by lookups alone), else None."""
+        kind = self.kind
+        if kind == "text":
+            assert self.leaf is not None
+            return None if self.key is None else ((self.key, self.leaf.text),)
+        if kind in ("and", "or"):
+            keyed: list[tuple[str, str]] = []
+            for c in self.children:
+                got = c.keyed
+                if got is None:
+                    return None
+                keyed.extend(got)
+            return tuple(keyed)
+        return ()
 
     def _tester(self) -> Test:
         kind, value = self.kind, self.value
@@ -918,7 +936,25 @@ class _Rule:
 
     def report(self, story: _Story, whole: bool = False) -> Match:
         firsts: dict[str, Hit] = {}
-        self.root.firsts(story, firsts)
+        keyed = self.root.keyed
+        if keyed is None:
+            self.root.firsts(story, firsts)
+        elif story.kjpos:
+            kfirst, kjpos = story.kfirst, story.kjpos
+            for key, text in keyed:
+                p = kfirst.get(key)
+                hit = None if p is None else (p, p + 1)
+                joined = kjpos.get(key)
+                if joined and (hit is None or (joined[0], joined[0] + 2) < hit):
+                    hit = (joined[0], joined[0] + 2)
+                if hit is not None and (text not in firsts or hit < firsts[text]):
+                    firsts[text] = hit
+        else:
+            kfirst = story.kfirst
+            for key, text in keyed:
+                p = kfirst.get(key)
+                if p is not None and (text not in firsts or (p, p + 1) < firsts[text]):
+                    firsts[text] = (p, p + 1)
         if len(firsts) > 1:
             terms = tuple(sorted(firsts, key=lambda text: (firsts[text], text)))
         else:
