@@ -428,8 +428,13 @@ class _Story:
         joins: list[int] = []
         last = self.length - 1
         tails = rules._join_tails
+        plurals = {f: key for f in wpos.first if f[-1] == "s" and (key := _key(f)) != f}
+        kpos = _Positions(list(map(plurals.get, folded, folded)) if plurals else folded)
+        words, keys = wpos.first.keys(), kpos.first.keys()
         for head in rules._join_heads.intersection(wpos.first):
             exact, prefixes = tails[head]
+            if not prefixes and words.isdisjoint(exact) and keys.isdisjoint(exact):
+                continue  # no word of the story can complete it
             for p in wpos[head]:
                 if p >= last:
                     continue
@@ -446,8 +451,6 @@ class _Story:
         self.wpos = wpos
         w = _View(wpos, {}, lambda: folded)
         key_joins = {p: _key(folded[p] + folded[p + 1]) for p in joins}
-        plurals = {f: key for f in wpos.first if f[-1] == "s" and (key := _key(f)) != f}
-        kpos = _Positions(list(map(plurals.get, folded, folded)) if plurals else folded)
         k = _View(kpos, key_joins, lambda: kpos.arr)
         self.kpos = kpos
         self.kfirst = kpos.first
@@ -1072,6 +1075,8 @@ class RuleSet:
                 for anchor in anchors:
                     self._index_for(anchor).setdefault(anchor.rsplit("\x00", 1)[-1], []).append(i)
         self._rules = tuple(rules)
+        self._tests = tuple(rule.root.test for rule in rules)
+        self._scoped = frozenset(rule.index for rule in rules if rule.feeds or rule.tags)
         self._always = tuple(always)
         self._join_tails = {
             head: (frozenset(full), tuple(sorted(start))) for head, (full, start) in tails.items()
@@ -1151,11 +1156,10 @@ class RuleSet:
         Match's snippet is the story's whole text (for `feedwatch rules test`)."""
         story = _Story(self, doc)
         matches: list[Match] = []
-        rules = self._rules
+        rules, tests, scoped = self._rules, self._tests, self._scoped
         for i in self._candidates(story):
-            rule = rules[i]
-            if rule.root.test(story) and rule.applies_to(doc):
-                matches.append(rule.report(story, whole_text))
+            if tests[i](story) and (i not in scoped or rules[i].applies_to(doc)):
+                matches.append(rules[i].report(story, whole_text))
         return matches
 
 
