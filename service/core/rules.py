@@ -230,11 +230,11 @@ class _Positions(Mapping[str, list[int]]):
     full list of positions is found when first asked for (most words of a story
     are never asked about, and most occur once)."""
 
-    __slots__ = ("_found", "arr", "_last", "first")
+    __slots__ = ("_found", "_last", "arr", "first")
 
     def __init__(self, arr: list[str]) -> None:
         self.arr = arr
-        first = dict(zip(reversed(arr), range(len(arr) - 1, -1, -1)))
+        first = dict(zip(reversed(arr), range(len(arr) - 1, -1, -1), strict=True))
         first.pop("", None)
         self.first = first
         self._last: dict[str, int] | None = None
@@ -246,7 +246,7 @@ class _Positions(Mapping[str, list[int]]):
             return found
         p = self.first[form]
         if self._last is None:
-            self._last = dict(zip(self.arr, range(len(self.arr))))
+            self._last = dict(zip(self.arr, range(len(self.arr)), strict=True))
         last = self._last[form]
         found = [p]
         if last != p:
