@@ -18,6 +18,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator, KeysView, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain, islice, repeat
 from typing import TypeVar, overload
 
 import snowballstemmer  # type: ignore[import-untyped]
@@ -391,6 +392,7 @@ def _key(folded: str) -> str:
 class _Story:
     __slots__ = (
         "_flat",
+        "_span_iter",
         "_spans",
         "_stem_keys",
         "_stems",
@@ -447,7 +449,8 @@ class _Story:
                     joins.append(p)
         joins.sort()
         self.joins = joins
-        self._spans: list[tuple[int, int]] | None = None
+        self._spans: list[tuple[int, int]] = []
+        self._span_iter: Iterator[tuple[int, int]] | None = None
         self.wpos = wpos
         w = _View(wpos, {}, lambda: folded)
         key_joins = {p: _key(folded[p] + folded[p + 1]) for p in joins}
@@ -531,15 +534,23 @@ class _Story:
             self._flat = text.replace("\xa0", " ")
         return self._flat
 
-    def char_spans(self) -> list[tuple[int, int]]:
-        """Character span in `text` of the token at each position."""
-        if self._spans is None:
-            offset = self.body_offset
-            spans = [m.span() for m in WORD.finditer(self.text, 0, offset - 1)]
-            spans.extend([(-1, -1)] * _GAP)
-            spans.extend(m.span() for m in WORD.finditer(self.text, offset))
-            self._spans = spans
-        return self._spans
+    def char_spans(self, through: int) -> list[tuple[int, int]]:
+        """Character span in `text` of the token at each position, at least up to
+        position `through` (found as far as snippets need: usually the first lines)."""
+        spans = self._spans
+        if len(spans) <= through:
+            if self._span_iter is None:
+                offset = self.body_offset
+                self._span_iter = chain(
+                    map(_span, WORD.finditer(self.text, 0, offset - 1)),
+                    repeat((-1, -1), _GAP),
+                    map(_span, WORD.finditer(self.text, offset)),
+                )
+            spans.extend(islice(self._span_iter, through + 1 - len(spans)))
+        return spans
+
+
+_span = re.Match.span
 
 
 # ---- compiled rules ----------------------------------------------------------
@@ -979,9 +990,11 @@ def _snippet(
     """A short piece of text around the first hit (or the whole text), and the
     (sorted) hits' spans within it."""
     text = story.flat()
-    at = story.char_spans()
-    spans = [(at[a][0], at[b - 1][1]) for a, b in hits]
-    first, first_end = spans[0] if spans else (0, 0)
+    first, first_end = 0, 0
+    if hits:
+        a, b = hits[0]
+        at = story.char_spans(b - 1)
+        first, first_end = at[a][0], at[b - 1][1]
     start = 0 if whole else max(0, first - _SNIPPET_BEFORE)
     if start > 0:
         space = text.find(" ", start, first)
@@ -992,7 +1005,11 @@ def _snippet(
         end = space if space > first_end else end
     piece = text[start:end]
     marks: list[tuple[int, int]] = []
-    for a, b in spans:
+    for a_at, b_at in hits:
+        at = story.char_spans(b_at - 1)
+        a, b = at[a_at][0], at[b_at - 1][1]
+        if a >= end:
+            break  # hits are in text order: the rest lie past the snippet
         if a < start or b > end:
             continue
         a, b = a - start, b - start
