@@ -558,6 +558,17 @@ class _Story:
             spans.extend(islice(self._span_iter, through + 1 - len(spans)))
         return spans
 
+    def char_spans_before(self, char: int) -> list[tuple[int, int]]:
+        """`char_spans`, found at least up to the first token that starts at or
+        after character `char` (or the last token)."""
+        spans = self._spans
+        while not spans or spans[-1][0] < char:
+            size = len(spans)
+            self.char_spans(size + 31)
+            if len(spans) == size:
+                break
+        return spans
+
 
 _span = re.Match.span
 
@@ -1018,11 +1029,13 @@ def _snippet(
         end = space if space > first_end else end
     piece = text[start:end]
     marks: list[tuple[int, int]] = []
+    at = story.char_spans_before(end)
     for a_at, b_at in hits:
-        at = story.char_spans(b_at - 1)
-        a, b = at[a_at][0], at[b_at - 1][1]
-        if a >= end:
+        if a_at >= len(at) or at[a_at][0] >= end:
             break  # hits are in text order: the rest lie past the snippet
+        if b_at > len(at):
+            continue  # it ends past the snippet
+        a, b = at[a_at][0], at[b_at - 1][1]
         if a < start or b > end:
             continue
         a, b = a - start, b - start
