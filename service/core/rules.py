@@ -285,7 +285,7 @@ class _View:
     two-token compound's form to its start positions, `arr[p]`/`jarr[p]` the
     forms at position p (built on first use, for phrases)."""
 
-    __slots__ = ("_arr", "_arr_of", "_pairs", "_sorted", "jarr", "jpos", "pos")
+    __slots__ = ("_arr", "_arr_of", "_sorted", "has", "jarr", "jpos", "pos")
 
     def __init__(
         self,
@@ -294,6 +294,9 @@ class _View:
         arr_of: Callable[[], list[str]],
     ) -> None:
         self.pos = pos
+        self.has: Callable[[object], bool] = (
+            pos.first.__contains__ if isinstance(pos, _Positions) else pos.__contains__
+        )
         self.jarr = joins
         jpos: dict[str, list[int]] = {}
         for i, form in joins.items():
@@ -302,21 +305,12 @@ class _View:
         self._arr_of = arr_of
         self._arr: list[str] | None = None
         self._sorted: list[str] | None = None
-        self._pairs: set[tuple[str, str]] | None = None
 
     @property
     def arr(self) -> list[str]:
         if self._arr is None:
             self._arr = self._arr_of()
         return self._arr
-
-    @property
-    def pairs(self) -> set[tuple[str, str]]:
-        """Every two neighbouring forms (the test of a two-word phrase is one lookup)."""
-        if self._pairs is None:
-            arr = self.arr
-            self._pairs = set(zip(arr, islice(arr, 1, None), strict=False))
-        return self._pairs
 
     def starting_with(self, prefix: str) -> list[str]:
         """Forms that start with `prefix`."""
@@ -716,14 +710,10 @@ def _leaf_test(leaf: _Leaf) -> Test:
         first, rest = forms_[0], tuple(enumerate(forms_[1:], 1))
         size = len(forms_)
 
-        pair = forms_[:2]
-
         def phrase(s: _Story) -> bool:
             view = s.view(name)
-            starts = view.pos.get(first) if pair in view.pairs else None
+            starts = view.pos.get(first) if all(map(view.has, forms_)) else None
             if starts:
-                if size == 2:
-                    return True
                 arr = view.arr
                 limit = s.length - size
                 for p in starts:
