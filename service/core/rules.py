@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, KeysView, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, islice, repeat
+from operator import itemgetter
 from typing import TypeVar, overload
 
 import snowballstemmer  # type: ignore[import-untyped]
@@ -54,6 +55,7 @@ STEM_LANGUAGES = frozenset(snowballstemmer.algorithms())
 _GAP = MAX_PROXIMITY + 2  # empty positions between title and body: no phrase spans both
 _SNIPPET_BEFORE = 60
 _SNIPPET_WIDTH = 220
+_FIRST_THREE = itemgetter(slice(3))
 
 # Anchor namespaces: plain keys are bare; the others carry a control-character prefix.
 _PREFIX = "\x03\x00"
@@ -1169,7 +1171,7 @@ class RuleSet:
                 found.update(index[anchor])
         if self._by_prefix:
             index = self._by_prefix
-            starts = {form[:3] for form in story.view("w").pos}
+            starts = set(map(_FIRST_THREE, story.view("w").pos))
             for anchor in index.keys() & starts:
                 found.update(index[anchor])
         for language, index in self._by_stem.items():
