@@ -705,6 +705,9 @@ def _leaf_test(leaf: _Leaf) -> Test:
             return form in view.pos or form in view.jpos
 
         return single
+    if leaf.prefix and leaf.field is None:
+        (name, start), *_ = words  # a wildcard is one word: any form it begins is a hit
+        return lambda s: bool(s.view(name).starting_with(start))
     names = {name for name, _ in words}
     if simple and len(names) == 1:
         name = names.pop()
