@@ -820,7 +820,8 @@ class _Compiled:
             key = self.key
             first: Hit | None = None
             if key is None:
-                hits = leaf.hits(story, False)
+                # Hits come in text order, one per start, unless a compound adds more.
+                hits = leaf.hits(story, not story.joins)
                 if hits:
                     first = min(hits)
             else:
