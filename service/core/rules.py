@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, KeysView, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain, islice, repeat
+from operator import itemgetter
+from typing import TypeVar, overload
 
 import snowballstemmer  # type: ignore[import-untyped]
 
@@ -46,10 +49,13 @@ __all__ = [
     "validate_query",
 ]
 
+_T = TypeVar("_T")
+
 STEM_LANGUAGES = frozenset(snowballstemmer.algorithms())
 _GAP = MAX_PROXIMITY + 2  # empty positions between title and body: no phrase spans both
 _SNIPPET_BEFORE = 60
 _SNIPPET_WIDTH = 220
+_FIRST_THREE = itemgetter(slice(3))
 
 # Anchor namespaces: plain keys are bare; the others carry a control-character prefix.
 _PREFIX = "\x03\x00"
@@ -141,20 +147,72 @@ class RuleSpec:
     language: str = "english"
 
 
-@dataclass(frozen=True, slots=True)
+Highlights = tuple[tuple[int, int], ...]
+
+
 class Match:
     """A rule that matched a story.
 
     `terms` are the query's terms that were found, as written in the query, in
     the order they first occur; `highlights` are (start, end) character spans in
     `snippet` of the matched words, for each destination to mark up its own way.
+
+    The engine makes `snippet` and `highlights` on first read (a story matches
+    many rules, and an alert shows one snippet per destination); reading them
+    gives the same values whenever it happens.
     """
 
-    rule: str
-    destinations: tuple[str, ...]
-    terms: tuple[str, ...]
-    snippet: str
-    highlights: tuple[tuple[int, int], ...] = ()
+    __slots__ = ("_excerpt", "_highlights", "_snippet", "destinations", "rule", "terms")
+
+    def __init__(
+        self,
+        rule: str,
+        destinations: tuple[str, ...],
+        terms: tuple[str, ...],
+        snippet: str = "",
+        highlights: Highlights = (),
+        *,
+        excerpt: Callable[[], tuple[str, Highlights]] | None = None,
+    ) -> None:
+        self.rule = rule
+        self.destinations = destinations
+        self.terms = terms
+        self._snippet = snippet
+        self._highlights = highlights
+        self._excerpt = excerpt
+
+    def _made(self) -> None:
+        excerpt = self._excerpt
+        if excerpt is not None:
+            self._snippet, self._highlights = excerpt()
+            self._excerpt = None
+
+    @property
+    def snippet(self) -> str:
+        self._made()
+        return self._snippet
+
+    @property
+    def highlights(self) -> Highlights:
+        self._made()
+        return self._highlights
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.rule, self.destinations, self.terms, self.snippet, self.highlights)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Match):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"Match(rule={self.rule!r}, destinations={self.destinations!r}, "
+            f"terms={self.terms!r}, snippet={self.snippet!r}, highlights={self.highlights!r})"
+        )
 
 
 def validate_query(query: str, *, stem: bool = False, language: str = "english") -> None:
@@ -168,38 +226,60 @@ def validate_query(query: str, *, stem: bool = False, language: str = "english")
 # ---- the story, tokenised once ------------------------------------------------
 
 
-def _positions(arr: list[str]) -> dict[str, list[int]]:
-    pos: dict[str, list[int]] = {}
-    for i, form in enumerate(arr):
-        got = pos.get(form)
-        if got is None:
-            pos[form] = [i]
-        else:
-            got.append(i)
-    pos.pop("", None)
-    return pos
+class _Positions(Mapping[str, list[int]]):
+    """Positions of each form in `arr` (a form per token; "" is the title-body gap).
 
+    Which forms occur, and where first, is one dict built at C speed; a form's
+    full list of positions is found when first asked for (most words of a story
+    are never asked about, and most occur once)."""
 
-def _derived(base: dict[str, list[int]], fn: Callable[[str], str]) -> dict[str, list[int]]:
-    """Positions of fn(form), from the positions of each form (O(distinct words))."""
-    pos: dict[str, list[int]] = {}
-    for form, ps in base.items():
-        key = fn(form)
-        got = pos.get(key)
-        pos[key] = ps if got is None else sorted(got + ps)
-    return pos
+    __slots__ = ("_found", "_last", "arr", "first")
 
+    def __init__(self, arr: list[str]) -> None:
+        self.arr = arr
+        first = dict(zip(reversed(arr), range(len(arr) - 1, -1, -1), strict=True))
+        first.pop("", None)
+        self.first = first
+        self._last: dict[str, int] | None = None
+        self._found: dict[str, list[int]] = {}
 
-def _plural_folded(base: dict[str, list[int]]) -> dict[str, list[int]]:
-    """Positions by key form: only words ending in "s" can differ from their folded form."""
-    pos = dict(base)
-    for form in [f for f in base if f[-1] == "s"]:
-        key = _key(form)
-        if key != form:
-            ps = pos.pop(form)
-            got = pos.get(key)
-            pos[key] = ps if got is None else sorted(got + ps)
-    return pos
+    def __getitem__(self, form: str) -> list[int]:
+        found = self._found.get(form)
+        if found is not None:
+            return found
+        p = self.first[form]
+        if self._last is None:
+            self._last = dict(zip(self.arr, range(len(self.arr)), strict=True))
+        last = self._last[form]
+        found = [p]
+        if last != p:
+            index = self.arr.index
+            while p != last:
+                p = index(form, p + 1)
+                found.append(p)
+        self._found[form] = found
+        return found
+
+    @overload
+    def get(self, form: str, /) -> list[int] | None: ...
+    @overload
+    def get(self, form: str, /, default: list[int] | _T) -> list[int] | _T: ...
+    def get(self, form: str, /, default: object = None) -> object:
+        if form in self.first:
+            return self[form]
+        return default
+
+    def __contains__(self, form: object) -> bool:
+        return form in self.first
+
+    def keys(self) -> KeysView[str]:
+        return self.first.keys()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.first)
+
+    def __len__(self) -> int:
+        return len(self.first)
 
 
 class _View:
@@ -207,7 +287,7 @@ class _View:
     two-token compound's form to its start positions, `arr[p]`/`jarr[p]` the
     forms at position p (built on first use, for phrases)."""
 
-    __slots__ = ("_arr", "_arr_of", "_sorted", "jarr", "jpos", "pos")
+    __slots__ = ("_arr", "_arr_of", "_sorted", "has", "jarr", "jpos", "pos")
 
     def __init__(
         self,
@@ -216,6 +296,9 @@ class _View:
         arr_of: Callable[[], list[str]],
     ) -> None:
         self.pos = pos
+        self.has: Callable[[object], bool] = (
+            pos.first.__contains__ if isinstance(pos, _Positions) else pos.__contains__
+        )
         self.jarr = joins
         jpos: dict[str, list[int]] = {}
         for i, form in joins.items():
@@ -248,7 +331,7 @@ class _CasePositions(Mapping[str, list[int]]):
     """Positions of case-sensitive forms, looked up through the folded forms' index
     (a case-sensitive term is rare: indexing every surface form is not worth it)."""
 
-    def __init__(self, folded_positions: dict[str, list[int]], surfaces: list[str]) -> None:
+    def __init__(self, folded_positions: Mapping[str, list[int]], surfaces: list[str]) -> None:
         self._folded_positions = folded_positions
         self._surfaces = surfaces
         self._all: dict[str, list[int]] | None = None
@@ -263,7 +346,7 @@ class _CasePositions(Mapping[str, list[int]]):
 
     def _every(self) -> dict[str, list[int]]:
         if self._all is None:
-            self._all = _positions(list(map(_case, self._surfaces)))
+            self._all = dict(_Positions(list(map(_case, self._surfaces))))
         return self._all
 
     def __contains__(self, form: object) -> bool:
@@ -314,6 +397,7 @@ def _key(folded: str) -> str:
 class _Story:
     __slots__ = (
         "_flat",
+        "_span_iter",
         "_spans",
         "_stem_keys",
         "_stems",
@@ -323,6 +407,7 @@ class _Story:
         "doc",
         "folded",
         "joins",
+        "kfirst",
         "kjpos",
         "kpos",
         "length",
@@ -346,12 +431,17 @@ class _Story:
         self.length = len(surfaces)
         folded = _folded_all(surfaces)
         self.folded = folded
-        wpos = _positions(folded)
+        wpos = _Positions(folded)
         joins: list[int] = []
         last = self.length - 1
         tails = rules._join_tails
-        for head in rules._join_heads.intersection(wpos):
+        plurals = {f: key for f in wpos.first if f[-1] == "s" and (key := _key(f)) != f}
+        kpos = _Positions(list(map(plurals.get, folded, folded)) if plurals else folded)
+        words, keys = wpos.first.keys(), kpos.first.keys()
+        for head in rules._join_heads.intersection(wpos.first):
             exact, prefixes = tails[head]
+            if not prefixes and words.isdisjoint(exact) and keys.isdisjoint(exact):
+                continue  # no word of the story can complete it
             for p in wpos[head]:
                 if p >= last:
                     continue
@@ -364,12 +454,14 @@ class _Story:
                     joins.append(p)
         joins.sort()
         self.joins = joins
-        self._spans: list[tuple[int, int]] | None = None
+        self._spans: list[tuple[int, int]] = []
+        self._span_iter: Iterator[tuple[int, int]] | None = None
         self.wpos = wpos
         w = _View(wpos, {}, lambda: folded)
         key_joins = {p: _key(folded[p] + folded[p + 1]) for p in joins}
-        k = _View(_plural_folded(wpos), key_joins, lambda: list(map(_key, folded)))
-        self.kpos = k.pos
+        k = _View(kpos, key_joins, lambda: kpos.arr)
+        self.kpos = kpos
+        self.kfirst = kpos.first
         self.kjpos = k.jpos
         self._views: dict[str, _View] = {"k": k, "w": w}
         self._flat: str | None = None
@@ -391,10 +483,11 @@ class _Story:
             language = name[2:]
             stem = self.rules._stemmer(language)
             stems = self.stems(language)
+            arr = list(map(stems.__getitem__, folded))
             got = _View(
-                _derived(self.wpos, stems.__getitem__),
+                _Positions(arr),
                 {p: stem(folded[p] + folded[p + 1]) for p in self.joins},
-                lambda: list(map(stems.__getitem__, folded)),
+                lambda: arr,
             )
         self._views[name] = got
         return got
@@ -446,15 +539,34 @@ class _Story:
             self._flat = text.replace("\xa0", " ")
         return self._flat
 
-    def char_spans(self) -> list[tuple[int, int]]:
-        """Character span in `text` of the token at each position."""
-        if self._spans is None:
-            offset = self.body_offset
-            spans = [m.span() for m in WORD.finditer(self.text, 0, offset - 1)]
-            spans.extend([(-1, -1)] * _GAP)
-            spans.extend(m.span() for m in WORD.finditer(self.text, offset))
-            self._spans = spans
-        return self._spans
+    def char_spans(self, through: int) -> list[tuple[int, int]]:
+        """Character span in `text` of the token at each position, at least up to
+        position `through` (found as far as snippets need: usually the first lines)."""
+        spans = self._spans
+        if len(spans) <= through:
+            if self._span_iter is None:
+                offset = self.body_offset
+                self._span_iter = chain(
+                    map(_span, WORD.finditer(self.text, 0, offset - 1)),
+                    repeat((-1, -1), _GAP),
+                    map(_span, WORD.finditer(self.text, offset)),
+                )
+            spans.extend(islice(self._span_iter, through + 1 - len(spans)))
+        return spans
+
+    def char_spans_before(self, char: int) -> list[tuple[int, int]]:
+        """`char_spans`, found at least up to the first token that starts at or
+        after character `char` (or the last token)."""
+        spans = self._spans
+        while not spans or spans[-1][0] < char:
+            size = len(spans)
+            self.char_spans(size + 31)
+            if len(spans) == size:
+                break
+        return spans
+
+
+_span = re.Match.span
 
 
 # ---- compiled rules ----------------------------------------------------------
@@ -593,6 +705,9 @@ def _leaf_test(leaf: _Leaf) -> Test:
             return form in view.pos or form in view.jpos
 
         return single
+    if leaf.prefix and leaf.field is None:
+        (name, start), *_ = words  # a wildcard is one word: any form it begins is a hit
+        return lambda s: bool(s.view(name).starting_with(start))
     names = {name for name, _ in words}
     if simple and len(names) == 1:
         name = names.pop()
@@ -602,7 +717,7 @@ def _leaf_test(leaf: _Leaf) -> Test:
 
         def phrase(s: _Story) -> bool:
             view = s.view(name)
-            starts = view.pos.get(first)
+            starts = view.pos.get(first) if all(map(view.has, forms_)) else None
             if starts:
                 arr = view.arr
                 limit = s.length - size
@@ -620,7 +735,7 @@ def _leaf_test(leaf: _Leaf) -> Test:
 class _Compiled:
     """A rule's query tree with leaves compiled; `test` short-circuits."""
 
-    __slots__ = ("children", "key", "kind", "leaf", "test", "value")
+    __slots__ = ("children", "key", "keyed", "kind", "leaf", "test", "value")
 
     def __init__(
         self,
@@ -635,7 +750,25 @@ class _Compiled:
         self.children = children
         self.value = value
         self.key = _simple_key(leaf)  # a plain one-word leaf: collected straight from kpos
+        self.keyed = self._keyed()
         self.test: Test = self._tester()
+
+    def _keyed(self) -> tuple[tuple[str, str], ...] | None:
+        """(key, term) of every leaf `firsts` would visit, when each is a plain
+        one-word leaf (so the terms are found by lookups alone), else None."""
+        kind = self.kind
+        if kind == "text":
+            assert self.leaf is not None
+            return None if self.key is None else ((self.key, self.leaf.text),)
+        if kind in ("and", "or"):
+            keyed: list[tuple[str, str]] = []
+            for c in self.children:
+                got = c.keyed
+                if got is None:
+                    return None
+                keyed.extend(got)
+            return tuple(keyed)
+        return ()
 
     def _tester(self) -> Test:
         kind, value = self.kind, self.value
@@ -677,6 +810,39 @@ class _Compiled:
 
             return outlet
         return lambda s: any(t.lower() == value for t in s.doc.tags)
+
+    def firsts(self, story: _Story, out: dict[str, Hit]) -> None:
+        """The first hit of each term `collect` would give (the terms' order)."""
+        kind = self.kind
+        if kind == "text":
+            leaf = self.leaf
+            assert leaf is not None
+            key = self.key
+            first: Hit | None = None
+            if key is None:
+                # Hits come in text order, one per start, unless a compound adds more.
+                hits = leaf.hits(story, not story.joins)
+                if hits:
+                    first = min(hits)
+            else:
+                p = story.kfirst.get(key)
+                if p is not None:
+                    first = (p, p + 1)
+                if story.kjpos:
+                    joined = story.kjpos.get(key)
+                    if joined and (first is None or (joined[0], joined[0] + 2) < first):
+                        first = (joined[0], joined[0] + 2)
+            if first is not None:
+                known = out.get(leaf.text)
+                if known is None or first < known:
+                    out[leaf.text] = first
+        elif kind == "and":
+            for c in self.children:
+                c.firsts(story, out)
+        elif kind == "or":
+            for c in self.children:
+                if c.key is not None or c.test(story):
+                    c.firsts(story, out)
 
     def collect(self, story: _Story, out: list[tuple[Hit, str]]) -> None:
         kind = self.kind
@@ -803,12 +969,39 @@ class _Rule:
         return not (self.tags and not any(t.lower() in self.tags for t in doc.tags))
 
     def report(self, story: _Story, whole: bool = False) -> Match:
-        found: list[tuple[Hit, str]] = []
-        self.root.collect(story, found)
-        found.sort()
-        terms = tuple(dict.fromkeys(text for _, text in found))
-        snippet, highlights = _snippet(story, [h for h, _ in found], whole)
-        return Match(self.spec.name, self.spec.notify, terms, snippet, highlights)
+        firsts: dict[str, Hit] = {}
+        keyed = self.root.keyed
+        if keyed is None:
+            self.root.firsts(story, firsts)
+        elif story.kjpos:
+            kfirst, kjpos = story.kfirst, story.kjpos
+            for key, text in keyed:
+                p = kfirst.get(key)
+                hit = None if p is None else (p, p + 1)
+                joined = kjpos.get(key)
+                if joined and (hit is None or (joined[0], joined[0] + 2) < hit):
+                    hit = (joined[0], joined[0] + 2)
+                if hit is not None and (text not in firsts or hit < firsts[text]):
+                    firsts[text] = hit
+        else:
+            kfirst = story.kfirst
+            for key, text in keyed:
+                p = kfirst.get(key)
+                if p is not None and (text not in firsts or (p, p + 1) < firsts[text]):
+                    firsts[text] = (p, p + 1)
+        if len(firsts) > 1:
+            terms = tuple(sorted(firsts, key=lambda text: (firsts[text], text)))
+        else:
+            terms = tuple(firsts)
+        root = self.root
+
+        def excerpt() -> tuple[str, Highlights]:
+            found: list[tuple[Hit, str]] = []
+            root.collect(story, found)
+            found.sort()
+            return _snippet(story, [h for h, _ in found], whole)
+
+        return Match(self.spec.name, self.spec.notify, terms, excerpt=excerpt)
 
 
 def _snippet(
@@ -817,9 +1010,11 @@ def _snippet(
     """A short piece of text around the first hit (or the whole text), and the
     (sorted) hits' spans within it."""
     text = story.flat()
-    at = story.char_spans()
-    spans = [(at[a][0], at[b - 1][1]) for a, b in hits]
-    first, first_end = spans[0] if spans else (0, 0)
+    first, first_end = 0, 0
+    if hits:
+        a, b = hits[0]
+        at = story.char_spans(b - 1)
+        first, first_end = at[a][0], at[b - 1][1]
     start = 0 if whole else max(0, first - _SNIPPET_BEFORE)
     if start > 0:
         space = text.find(" ", start, first)
@@ -830,7 +1025,13 @@ def _snippet(
         end = space if space > first_end else end
     piece = text[start:end]
     marks: list[tuple[int, int]] = []
-    for a, b in spans:
+    at = story.char_spans_before(end)
+    for a_at, b_at in hits:
+        if a_at >= len(at) or at[a_at][0] >= end:
+            break  # hits are in text order: the rest lie past the snippet
+        if b_at > len(at):
+            continue  # it ends past the snippet
+        a, b = at[a_at][0], at[b_at - 1][1]
         if a < start or b > end:
             continue
         a, b = a - start, b - start
@@ -913,6 +1114,8 @@ class RuleSet:
                 for anchor in anchors:
                     self._index_for(anchor).setdefault(anchor.rsplit("\x00", 1)[-1], []).append(i)
         self._rules = tuple(rules)
+        self._tests = tuple(rule.root.test for rule in rules)
+        self._scoped = frozenset(rule.index for rule in rules if rule.feeds or rule.tags)
         self._always = tuple(always)
         self._join_tails = {
             head: (frozenset(full), tuple(sorted(start))) for head, (full, start) in tails.items()
@@ -972,7 +1175,7 @@ class RuleSet:
                 found.update(index[anchor])
         if self._by_prefix:
             index = self._by_prefix
-            starts = {form[:3] for form in story.view("w").pos}
+            starts = set(map(_FIRST_THREE, story.view("w").pos))
             for anchor in index.keys() & starts:
                 found.update(index[anchor])
         for language, index in self._by_stem.items():
@@ -992,11 +1195,10 @@ class RuleSet:
         Match's snippet is the story's whole text (for `feedwatch rules test`)."""
         story = _Story(self, doc)
         matches: list[Match] = []
-        rules = self._rules
+        rules, tests, scoped = self._rules, self._tests, self._scoped
         for i in self._candidates(story):
-            rule = rules[i]
-            if rule.root.test(story) and rule.applies_to(doc):
-                matches.append(rule.report(story, whole_text))
+            if tests[i](story) and (i not in scoped or rules[i].applies_to(doc)):
+                matches.append(rules[i].report(story, whole_text))
         return matches
 
 

@@ -177,3 +177,22 @@ def test_snippets_and_highlights_stay_well_formed_on_messy_markup() -> None:
                 assert last <= a < b <= len(m.snippet)
                 last = b
                 assert m.snippet[a:b].strip() == m.snippet[a:b]
+
+
+def test_match_built_directly_keeps_given_snippet_and_highlights() -> None:
+    m = Match(
+        rule="r", destinations=("d",), terms=("NATO",), snippet="NATO met", highlights=((0, 4),)
+    )
+    assert (m.rule, m.destinations, m.terms) == ("r", ("d",), ("NATO",))
+    assert marked(m) == ["NATO"]
+    assert m == Match("r", ("d",), ("NATO",), "NATO met", ((0, 4),))
+
+
+def test_snippets_read_late_or_in_any_order_are_the_same() -> None:
+    rules = compile_rules([rule("a", "ceasefire"), rule("b", "Ukraine OR Russia")])
+    doc = Document("Talks", "<p>Russia and Ukraine agreed a cease-fire.</p>")
+    early = [(m.snippet, m.highlights) for m in rules.match(doc)]
+    late = rules.match(doc)
+    rules.match(Document("Other", "A ceasefire elsewhere, far from Ukraine."))
+    assert [(m.snippet, m.highlights) for m in reversed(late)] == early[::-1]
+    assert [marked(m) for m in late] == [["cease-fire"], ["Russia", "Ukraine"]]
