@@ -179,6 +179,9 @@ if lookup then
           end
         end
       end
+      -- a story alike by Jaccard in a newer slice is the one: older slices are
+      -- not read (they could only hold a second record of the same story)
+      if best_score >= jt then break end
     end
   end
 end
