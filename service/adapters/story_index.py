@@ -176,11 +176,13 @@ if lookup then
           if r then
             local sc = score(r)
             if sc > best_score then found, found_num, best_score = r, num, sc end
+            -- a story alike by Jaccard is the one: the rest of the bands and the
+            -- older slices are not read (they could only add a second record of
+            -- the same story); cuts and summaries still meet every candidate
+            if sc >= jt then break end
           end
         end
       end
-      -- a story alike by Jaccard in a newer slice is the one: older slices are
-      -- not read (they could only hold a second record of the same story)
       if best_score >= jt then break end
     end
   end
