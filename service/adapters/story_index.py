@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -281,6 +281,7 @@ class StoryIndex:
         *,
         lookup: bool = True,
         sentence_keys: Sequence[int] = (),
+        known_sentences: Collection[int] = (),
     ) -> list[str | bytes | int | float]:
         t = self.thresholds
         return [
@@ -290,7 +291,7 @@ class StoryIndex:
             self._max_candidates, 1 if lookup else 0,
             self._pack(p.exact, _EXACT_FIELD_BYTES),
             self._pack(p.body_bands + p.lede_bands, _BAND_FIELD_BYTES),
-            self.sentences.pack(sentence_keys),
+            self.sentences.pack(sentence_keys, known_sentences),
         ]  # fmt: skip
 
     async def claim_print(
@@ -300,17 +301,22 @@ class StoryIndex:
         now: float,
         *,
         sentence_keys: Sequence[int] = (),
+        known_sentences: Collection[int] = (),
     ) -> Claim:
         """Find the story `p` belongs to, or record it as a new one, atomically.
 
         `sentence_keys` (the entry's edge sentences) are counted in the same script,
-        so later entries of the outlet drop the ones it repeats.
+        so later entries of the outlet drop the ones it repeats; those among them
+        in `known_sentences` (known repeated already) are counted without reading
+        their older counts.
         """
         if not p.exact and not p.body_bands:
             if sentence_keys:
                 await self.sentences.count(sentence_keys, now)
             return Claim(new_story_id, True)
-        args = self.claim_args(p, new_story_id, now, sentence_keys=sentence_keys)
+        args = self.claim_args(
+            p, new_story_id, now, sentence_keys=sentence_keys, known_sentences=known_sentences
+        )
         story, is_new, *counts = await self._claim(keys=KEYS, args=args)
         self.sentences.learn(sentence_keys, counts)
         story_id = story.decode() if isinstance(story, bytes) else str(story)
@@ -337,8 +343,9 @@ async def claim_entry(
     source = outlet or outlet_of(entry.link) or entry.feed_id
     stripped = strip_boilerplate(plain_text(entry.body))
     edges = sorted({sentence_key(source, s) for s in edge_sentences(stripped.text)})
-    text = drop_sentences(stripped.text, source, index.sentences.known_repeated(edges))
+    known = index.sentences.known_repeated(edges)
+    text = drop_sentences(stripped.text, source, known)
     claim = await index.claim_print(
-        si.story_print(entry, text), new_story_id, now, sentence_keys=edges
+        si.story_print(entry, text), new_story_id, now, sentence_keys=edges, known_sentences=known
     )
     return claim, stripped.credits
