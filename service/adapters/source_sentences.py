@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from redis.asyncio import Redis
 
@@ -24,20 +24,26 @@ SENTENCES = K.SENTENCES
 _FIELD_BITS = 32
 _FIELDS_PER_BUCKET = 48
 _EDGE_SENTENCES_PER_ITEM = 5
+_KNOWN_FLAG = 1 << 31  # buckets stay far below it
 
 # A Lua function shared with the claim script in story_index.py. `packed`: per key a
 # 4-byte bucket and a 4-byte field. Returns each key's count before this item,
-# summed over the slices the window covers, and counts this item.
+# summed over the slices the window covers, and counts this item. A bucket with its
+# top bit set marks a key the caller already knows is repeated: it is counted, but
+# its older slices are not read (its count is then this slice's alone).
 COUNT_LUA = """
 local function count_sentences(prefix, now, window, slice_len, packed)
   local cur = math.floor(now / slice_len)
   local oldest = math.floor((now - window) / slice_len)
   local ttl = (cur + 1) * slice_len + window - now
-  local out, names, fields = {}, {}, {}
+  local out, names, fields, known = {}, {}, {}, {}
   for pos = 1, #packed, 8 do
     local b = struct.unpack('>I4', packed, pos)
-    names[#names + 1] = b
-    fields[#fields + 1] = string.sub(packed, pos + 4, pos + 7)
+    local n = #names + 1
+    known[n] = b >= 2147483648
+    if known[n] then b = b - 2147483648 end
+    names[n] = b
+    fields[n] = string.sub(packed, pos + 4, pos + 7)
   end
   if #names == 0 then return out end
   local keys = {}
@@ -47,9 +53,11 @@ local function count_sentences(prefix, now, window, slice_len, packed)
   for i, b in ipairs(names) do
     local f = fields[i]
     local total = redis.call('HINCRBY', keys[i], f, 1) - 1
-    for s = oldest, cur - 1 do
-      local c = redis.call('HGET', prefix .. s .. ':' .. b, f)
-      if c then total = total + tonumber(c) end
+    if not known[i] then
+      for s = oldest, cur - 1 do
+        local c = redis.call('HGET', prefix .. s .. ':' .. b, f)
+        if c then total = total + tonumber(c) end
+      end
     end
     out[#out + 1] = total
   end
@@ -88,11 +96,13 @@ class SourceSentences:
         self._known: OrderedDict[int, None] = OrderedDict()
         self._cache_size = cache_size
 
-    def pack(self, keys: Sequence[int]) -> bytes:
-        """Each key as a 4-byte bucket and a 4-byte field, for `COUNT_LUA`."""
+    def pack(self, keys: Sequence[int], known: Collection[int] = ()) -> bytes:
+        """Each key as a 4-byte bucket and a 4-byte field, for `COUNT_LUA`; the
+        bucket's top bit marks the keys in `known` (already known to be repeated)."""
         out = bytearray()
         for key in keys:
-            out += ((key >> _FIELD_BITS) % self.buckets).to_bytes(4, "big")
+            flag = _KNOWN_FLAG if key in known else 0
+            out += (flag | (key >> _FIELD_BITS) % self.buckets).to_bytes(4, "big")
             out += (key & ((1 << _FIELD_BITS) - 1)).to_bytes(4, "big")
         return bytes(out)
 
@@ -114,9 +124,12 @@ class SourceSentences:
         return [int(c) for c in counts]
 
     def learn(self, keys: Sequence[int], counts: Sequence[int | bytes]) -> None:
-        """Remember the keys that are repeated from now on (count before + this item)."""
+        """Remember the keys that are repeated from now on (count before + this item).
+
+        A key known already stays known (its count may be this slice's alone).
+        """
         for key, before in zip(keys, counts, strict=True):
-            if int(before) + 1 >= self.threshold:
+            if key in self._known or int(before) + 1 >= self.threshold:
                 self._known[key] = None
                 self._known.move_to_end(key)
         while len(self._known) > self._cache_size:

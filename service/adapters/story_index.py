@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -56,6 +56,7 @@ _FIELDS_PER_BUCKET = 80  # a listpack: keep well under hash-max-listpack-entries
 # keys, packed band keys, packed sentence keys).
 # Reply: {story id, 1 if new else 0, count before this entry of each sentence key}.
 _CLAIM = COUNT_LUA + """
+local call = redis.call
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local slice_len = tonumber(ARGV[3])
@@ -78,33 +79,39 @@ local seq_key, rec_prefix, band_prefix = KEYS[1], KEYS[2], KEYS[3]
 local counts = {}
 if #ARGV[19] > 0 then counts = count_sentences(KEYS[4], now, window, slice_len, ARGV[19]) end
 
--- packed keys: 4-byte bucket then a binary field (5 bytes exact, 3 bytes band)
-local function unpack_keys(packed, width)
-  local out = {}
+-- packed keys: 4-byte bucket then a binary field (5 bytes exact, 3 bytes band).
+-- Buckets become strings once, so key names are built by concatenation only.
+local sub, unpack_num = string.sub, struct.unpack
+local function unpack_keys(packed, width, buckets, fields)
+  local n = #buckets
   for pos = 1, #packed, 4 + width do
-    local bucket = struct.unpack('>I4', packed, pos)
-    out[#out + 1] = {bucket, string.sub(packed, pos + 4, pos + 3 + width)}
+    n = n + 1
+    buckets[n] = ':' .. unpack_num('>I4', packed, pos)
+    fields[n] = sub(packed, pos + 4, pos + 3 + width)
   end
-  return out
+  return n
 end
-local exact = unpack_keys(ARGV[17], 5)
-local bands = unpack_keys(ARGV[18], 3)
+-- exact keys first, then bands: one list, `n_exact` long at its head
+local buckets, fields = {}, {}
+local n_exact = unpack_keys(ARGV[17], 5, buckets, fields)
+local n_all = unpack_keys(ARGV[18], 3, buckets, fields)
 
 local cur = math.floor(now / slice_len)
 local oldest = math.floor((now - window) / slice_len)
-local q_first, q_body, q_lede = struct.unpack('>I4I2I2', rec)
+local q_first, q_body, q_lede = unpack_num('>I4I2I2', rec)
 
 local function alive(num)
-  local r = redis.call('GET', rec_prefix .. num)
+  local r = call('GET', rec_prefix .. num)
   if not r then return nil end
-  local t = struct.unpack('>I4', r)
+  local t = unpack_num('>I4', r)
   if t + window <= now then return nil end
   return r
 end
 
+local byte = string.byte
 local q_bsig, q_lsig
 local function estimate(q, r, off, len)
-  local c = {string.byte(r, off + 1, off + len)}
+  local c = {byte(r, off + 1, off + len)}
   local m = 0
   for i = 1, len do
     if q[i] == c[i] then m = m + 1 end
@@ -122,25 +129,32 @@ end
 
 -- the rule of service.core.story_identity.same_story
 local function score(r)
-  local _, c_body, c_lede = struct.unpack('>I4I2I2', r)
+  local _, c_body, c_lede = unpack_num('>I4I2I2', r)
   if q_body == 0 or c_body == 0 then return -1 end
-  q_bsig = q_bsig or {string.byte(rec, hdr + 1, hdr + body_len)}
+  q_bsig = q_bsig or {byte(rec, hdr + 1, hdr + body_len)}
   local j = estimate(q_bsig, r, hdr, body_len)
   if j >= jt then return j end
   local contained = j >= cmin and containment(j, q_body, c_body) >= ct
   if not contained and math.min(q_body, c_body) > short_max then return -1 end
-  q_lsig = q_lsig or {string.byte(rec, hdr + body_len + 1, hdr + body_len + lede_len)}
+  q_lsig = q_lsig or {byte(rec, hdr + body_len + 1, hdr + body_len + lede_len)}
   local jl = estimate(q_lsig, r, hdr + body_len, lede_len)
   if containment(jl, q_lede, c_lede) >= lt then return j end
   return -1
 end
 
+-- key names of this slice's buckets, kept for the writes
+local cur_names = {}
+local cur_prefix = band_prefix .. cur
+for i = 1, n_all do cur_names[i] = cur_prefix .. buckets[i] end
+
 local found, found_num = nil, nil
 if lookup then
   -- exact fingerprints first: the same item again needs no confirmation
   for s = cur, oldest, -1 do
-    for _, k in ipairs(exact) do
-      local num = redis.call('HGET', band_prefix .. s .. ':' .. k[1], k[2])
+    local prefix = band_prefix .. s
+    for i = 1, n_exact do
+      local name = s == cur and cur_names[i] or prefix .. buckets[i]
+      local num = call('HGET', name, fields[i])
       if num then
         local r = alive(num)
         if r then found, found_num = r, num break end
@@ -151,8 +165,10 @@ if lookup then
   if not found then
     local seen, best_score, looked = {}, -1, 0
     for s = cur, oldest, -1 do
-      for _, k in ipairs(bands) do
-        local num = redis.call('HGET', band_prefix .. s .. ':' .. k[1], k[2])
+      local prefix = band_prefix .. s
+      for i = n_exact + 1, n_all do
+        local name = s == cur and cur_names[i] or prefix .. buckets[i]
+        local num = call('HGET', name, fields[i])
         if num and not seen[num] and looked < max_candidates then
           seen[num] = true
           looked = looked + 1
@@ -160,41 +176,42 @@ if lookup then
           if r then
             local sc = score(r)
             if sc > best_score then found, found_num, best_score = r, num, sc end
+            -- a story alike by Jaccard is the one: the rest of the bands and the
+            -- older slices are not read (they could only add a second record of
+            -- the same story); cuts and summaries still meet every candidate
+            if sc >= jt then break end
           end
         end
       end
+      if best_score >= jt then break end
     end
   end
 end
 
 local ttl = (cur + 1) * slice_len + window - now
--- Write fields into this slice's buckets. Every bucket gets its TTL in the script
--- that creates it, so when all of them exist already (the usual case once a slice
--- is under way) one EXISTS saves an EXPIRE per field.
-local function write(list, value, command)
-  local names = {}
-  for i, k in ipairs(list) do names[i] = band_prefix .. cur .. ':' .. k[1] end
-  if #names == 0 then return end
-  local existing = redis.call('EXISTS', unpack(names))
-  for i, k in ipairs(list) do redis.call(command, names[i], k[2], value) end
-  if existing < #names then
-    for _, name in ipairs(names) do redis.call('EXPIRE', name, ttl) end
+-- Write fields 1..n into this slice's buckets. Every bucket gets its TTL in the
+-- script that creates it, so when all of them exist already (the usual case once a
+-- slice is under way) one EXISTS saves an EXPIRE per field.
+local function write(n, value, command)
+  if n == 0 then return end
+  local names = cur_names
+  if n < n_all then names = {unpack(cur_names, 1, n)} end
+  local existing = call('EXISTS', unpack(names))
+  for i = 1, n do call(command, names[i], fields[i], value) end
+  if existing < n then
+    for i = 1, n do call('EXPIRE', names[i], ttl) end
   end
 end
 
 if found then
   -- the copy's own URL, GUID and text find the story directly next time
-  write(exact, found_num, 'HSETNX')
-  return {string.sub(found, hdr + body_len + lede_len + 1), 0, unpack(counts)}
+  write(n_exact, found_num, 'HSETNX')
+  return {sub(found, hdr + body_len + lede_len + 1), 0, unpack(counts)}
 end
 
-local num = redis.call('INCR', seq_key)
-redis.call('SET', rec_prefix .. num, rec .. new_id, 'EX', window)
-local all = {}
-for _, list in ipairs({exact, bands}) do
-  for _, k in ipairs(list) do all[#all + 1] = k end
-end
-write(all, num, 'HSET')
+local num = call('INCR', seq_key)
+call('SET', rec_prefix .. num, rec .. new_id, 'EX', window)
+write(n_all, num, 'HSET')
 return {new_id, 1, unpack(counts)}
 """
 
@@ -264,6 +281,7 @@ class StoryIndex:
         *,
         lookup: bool = True,
         sentence_keys: Sequence[int] = (),
+        known_sentences: Collection[int] = (),
     ) -> list[str | bytes | int | float]:
         t = self.thresholds
         return [
@@ -273,7 +291,7 @@ class StoryIndex:
             self._max_candidates, 1 if lookup else 0,
             self._pack(p.exact, _EXACT_FIELD_BYTES),
             self._pack(p.body_bands + p.lede_bands, _BAND_FIELD_BYTES),
-            self.sentences.pack(sentence_keys),
+            self.sentences.pack(sentence_keys, known_sentences),
         ]  # fmt: skip
 
     async def claim_print(
@@ -283,17 +301,22 @@ class StoryIndex:
         now: float,
         *,
         sentence_keys: Sequence[int] = (),
+        known_sentences: Collection[int] = (),
     ) -> Claim:
         """Find the story `p` belongs to, or record it as a new one, atomically.
 
         `sentence_keys` (the entry's edge sentences) are counted in the same script,
-        so later entries of the outlet drop the ones it repeats.
+        so later entries of the outlet drop the ones it repeats; those among them
+        in `known_sentences` (known repeated already) are counted without reading
+        their older counts.
         """
         if not p.exact and not p.body_bands:
             if sentence_keys:
                 await self.sentences.count(sentence_keys, now)
             return Claim(new_story_id, True)
-        args = self.claim_args(p, new_story_id, now, sentence_keys=sentence_keys)
+        args = self.claim_args(
+            p, new_story_id, now, sentence_keys=sentence_keys, known_sentences=known_sentences
+        )
         story, is_new, *counts = await self._claim(keys=KEYS, args=args)
         self.sentences.learn(sentence_keys, counts)
         story_id = story.decode() if isinstance(story, bytes) else str(story)
@@ -320,8 +343,9 @@ async def claim_entry(
     source = outlet or outlet_of(entry.link) or entry.feed_id
     stripped = strip_boilerplate(plain_text(entry.body))
     edges = sorted({sentence_key(source, s) for s in edge_sentences(stripped.text)})
-    text = drop_sentences(stripped.text, source, index.sentences.known_repeated(edges))
+    known = index.sentences.known_repeated(edges)
+    text = drop_sentences(stripped.text, source, known)
     claim = await index.claim_print(
-        si.story_print(entry, text), new_story_id, now, sentence_keys=edges
+        si.story_print(entry, text), new_story_id, now, sentence_keys=edges, known_sentences=known
     )
     return claim, stripped.credits

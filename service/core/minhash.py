@@ -80,16 +80,25 @@ def _mix(x: U64) -> U64:
     return x ^ (x >> np.uint64(32))
 
 
-def shingle_hashes(tokens: Sequence[str]) -> U64:
-    """Distinct 64-bit hashes of the word 3-shingles of `tokens` (none if too short)."""
+def shingle_stream(tokens: Sequence[str]) -> U64:
+    """64-bit hashes of the word 3-shingles of `tokens` in text order, repeats kept.
+
+    The hashes of the first k shingles are those of the first k + 2 tokens, so one
+    stream serves the body and its lede.
+    """
     if len(tokens) < SHINGLE:
         return np.empty(0, dtype=np.uint64)
     ids = np.array(_word_ids(tokens), dtype=np.uint64)
     n = len(ids) - SHINGLE + 1
-    acc = np.zeros(n, dtype=np.uint64)
-    for i in range(SHINGLE):
+    acc = ids[:n] * _SHINGLE_MULT[0]
+    for i in range(1, SHINGLE):
         acc += ids[i : i + n] * _SHINGLE_MULT[i]
-    return np.unique(_mix(acc))
+    return _mix(acc)
+
+
+def shingle_hashes(tokens: Sequence[str]) -> U64:
+    """Distinct 64-bit hashes of the word 3-shingles of `tokens` (none if too short)."""
+    return np.unique(shingle_stream(tokens))
 
 
 def signature(shingles: U64, perms: int) -> U32:
@@ -121,7 +130,8 @@ def band_hashes(sig: U32, rows: int, salt: int) -> list[int]:
     acc = (values * mults).sum(axis=1, dtype=np.uint64)
     acc += np.arange(bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
     acc += _salt(salt)
-    return [int(v) for v in _mix(acc)]
+    hashed: list[int] = _mix(acc).tolist()
+    return hashed
 
 
 def compact(sig: U32, bits: int) -> bytes:

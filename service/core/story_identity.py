@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from service.core import minhash
 from service.core.entries import Entry
 from service.core.fingerprints import exact_keys
@@ -76,8 +78,10 @@ def story_print(entry: Entry, text: str) -> StoryPrint:
         empty_body = bytes(BODY_PERMS * SIG_BITS // 8)
         empty_lede = bytes(LEDE_PERMS * SIG_BITS // 8)
         return StoryPrint(exact, (), (), empty_body, empty_lede, 0, 0)
-    body = minhash.shingle_hashes(tokens)
-    lede = minhash.shingle_hashes(tokens[:LEDE_TOKENS])
+    stream = minhash.shingle_stream(tokens)
+    body = np.unique(stream)
+    # the shingles of the first LEDE_TOKENS tokens, from the same stream
+    lede = np.unique(stream[: LEDE_TOKENS - minhash.SHINGLE + 1])
     body_sig = minhash.signature(body, BODY_PERMS)
     lede_sig = minhash.signature(lede, LEDE_PERMS)
     body_rows = body_sig[: BODY_BANDS * BODY_ROWS]

@@ -141,6 +141,30 @@ async def test_outlet_sign_off_is_learned_from_counts_in_redis(redis: aioredis.R
     assert await other.sentences.repeated([key], T0 + 10) == {key}
 
 
+async def test_sign_off_known_repeated_is_still_counted_for_other_workers(
+    redis: aioredis.Redis,
+) -> None:
+    index = StoryIndex(redis, WINDOW, repeated_sentence_threshold=3)
+    sign_off = "Follow Daily Bulletin on Telegram for updates as they happen."
+    key = sentence_key("dailybulletin.net", sign_off)
+
+    async def three_items(at: float, tag: str) -> None:
+        for n, paragraph in enumerate(stories.ORIGINAL[1:4]):
+            body = f"{paragraph} {stories.QUOTED_A[n]} {tag}\n{sign_off}"
+            entry = _entry(body, f"https://dailybulletin.net/{tag}/{n}")
+            await claim_entry(index, entry, f"{tag}{n}", now=at + n)
+
+    await three_items(T0, "a")
+    assert index.sentences.known_repeated([key]) == {key}
+    # once the first counts are out of the window, this process (which knows the
+    # sign-off and skips reading older counts) must still count it for the others
+    later = T0 + WINDOW + index.slice_seconds
+    await three_items(later, "b")
+    other = StoryIndex(redis, WINDOW, repeated_sentence_threshold=3)
+    assert await other.sentences.repeated([key], later + 10) == {key}
+    assert index.sentences.known_repeated([key]) == {key}
+
+
 async def test_every_index_key_expires_after_many_claims(redis: aioredis.Redis) -> None:
     # small capacity: few buckets, so later stories write into existing buckets
     index = StoryIndex(redis, WINDOW, capacity=10)
