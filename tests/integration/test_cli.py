@@ -8,6 +8,8 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -75,10 +77,29 @@ async def _start(config: Path, data_dir: Path) -> tuple[asyncio.subprocess.Proce
         env=_env_without_redis(),
     )
     assert process.stdout is not None
-    line = await asyncio.wait_for(process.stdout.readline(), 20)
-    match = re.search(r"health (http://\S+)/healthz", line.decode())
-    assert match, line
+    try:
+        line = await asyncio.wait_for(process.stdout.readline(), 20)
+        match = re.search(r"health (http://\S+)/healthz", line.decode())
+        assert match, line
+    except BaseException:
+        process.kill()
+        await process.wait()
+        raise
     return process, match.group(1)
+
+
+@asynccontextmanager
+async def _feedwatch(
+    config: Path, data_dir: Path
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+    """A `feedwatch run`, killed at the end if a failed assertion left it running."""
+    process, base = await _start(config, data_dir)
+    try:
+        yield process, base
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 def _redis_pid(data_dir: Path) -> int:
@@ -92,44 +113,44 @@ async def test_run_starts_embedded_redis_serves_health_and_stops_cleanly_on_sigt
 ) -> None:
     config = _write_config(tmp_path, feeds='[{url: "http://127.0.0.1:9/feed.xml"}]')
     data_dir = tmp_path / "data"
-    process, base = await _start(config, data_dir)
-    redis_pid = _redis_pid(data_dir)
-    async with aiohttp.ClientSession() as http:
-        async with http.get(base + "/healthz") as resp:
-            assert resp.status == 200
-        async with http.get(base + "/readyz") as resp:
-            assert resp.status == 200
-        async with http.get(base + "/metrics") as resp:
-            text = await resp.text()
-    assert "feedwatch_fetches_total" in text
-    assert 'feedwatch_feeds{state="new"}' in text or 'feedwatch_feeds{state="failing"}' in text
-    process.send_signal(signal.SIGTERM)
-    assert await asyncio.wait_for(process.wait(), 30) == 0
+    async with _feedwatch(config, data_dir) as (process, base):
+        redis_pid = _redis_pid(data_dir)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(base + "/healthz") as resp:
+                assert resp.status == 200
+            async with http.get(base + "/readyz") as resp:
+                assert resp.status == 200
+            async with http.get(base + "/metrics") as resp:
+                text = await resp.text()
+        assert "feedwatch_fetches_total" in text
+        assert 'feedwatch_feeds{state="new"}' in text or 'feedwatch_feeds{state="failing"}' in text
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
     with pytest.raises(ProcessLookupError):
         os.kill(redis_pid, 0)
 
     # State survives: the feed registered by the first run is still known.
-    process, _ = await _start(config, data_dir)
-    client = redis.Redis(unix_socket_path=str(data_dir / "redis.sock"), decode_responses=True)
-    try:
-        known = client.smembers("fw:feeds:known")
-        assert isinstance(known, set)
-        [feed_id] = known
-        assert client.hget(f"fw:feed:{feed_id}", "url") == "http://127.0.0.1:9/feed.xml"
-    finally:
-        client.close()
-    process.send_signal(signal.SIGINT)
-    assert await asyncio.wait_for(process.wait(), 30) == 0
+    async with _feedwatch(config, data_dir) as (process, _):
+        client = redis.Redis(unix_socket_path=str(data_dir / "redis.sock"), decode_responses=True)
+        try:
+            known = client.smembers("fw:feeds:known")
+            assert isinstance(known, set)
+            [feed_id] = known
+            assert client.hget(f"fw:feed:{feed_id}", "url") == "http://127.0.0.1:9/feed.xml"
+        finally:
+            client.close()
+        process.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="uses PR_SET_PDEATHSIG")
 async def test_embedded_redis_dies_with_a_killed_feedwatch(tmp_path: Path) -> None:
     config = _write_config(tmp_path)
     data_dir = tmp_path / "data"
-    process, _ = await _start(config, data_dir)
-    redis_pid = _redis_pid(data_dir)
-    process.kill()
-    await process.wait()
+    async with _feedwatch(config, data_dir) as (process, _):
+        redis_pid = _redis_pid(data_dir)
+        process.kill()
+        await process.wait()
     for _ in range(200):  # the kernel delivers SIGTERM to the child; wait for its exit
         try:
             os.kill(redis_pid, 0)
