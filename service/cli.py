@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from service.adapters.embedded_redis import EmbeddedRedis, EmbeddedRedisError, default_data_dir
+from service.core.durations import parse_duration
 from service.log_setup import setup_logging
 from service.pipeline.delivering import replay_dead_letters
 from service.rules_cli import rules_test_command
@@ -126,12 +127,14 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def _parse_since(value: str | None) -> float | None:
+    """`2h` (that long ago) or an ISO time, UTC unless it names its offset."""
     if not value:
         return None
-    units = {"m": 60, "h": 3600, "d": 86400}
-    if value[-1] in units and value[:-1].isdigit():
-        return time.time() - int(value[:-1]) * units[value[-1]]
-    return datetime.fromisoformat(value).replace(tzinfo=UTC).timestamp()
+    try:
+        return time.time() - parse_duration(value)
+    except ValueError:
+        moment = datetime.fromisoformat(value)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 async def _deliveries(args: argparse.Namespace, settings: Settings, url: str) -> int:

@@ -31,21 +31,19 @@ from pydantic import (
 from service.adapters.opml import OpmlError, load_opml
 from service.config_env import EnvError, interpolate
 from service.core.delivery_policy import DEFAULT_STEPS, Jitter, RetrySchedule
+from service.core.durations import parse_duration
 from service.core.entries import feed_id_for
 from service.core.rules import STEM_LANGUAGES, QueryError, validate_query
 from service.core.signing import SecretError, secret_bytes
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
 
 def _duration(value: Any) -> Any:
     """Seconds as a number, or a string such as `90s`, `5m`, `2h`, `3d`."""
     if isinstance(value, str):
-        m = _DURATION.match(value)
-        if not m:
-            raise ValueError("a duration is a number of seconds or like 30s, 5m, 2h, 3d")
-        return float(m.group(1)) * _UNITS[m.group(2)]
+        try:
+            return parse_duration(value)
+        except ValueError:
+            raise ValueError("a duration is a number of seconds or like 30s, 5m, 2h, 3d") from None
     return value
 
 

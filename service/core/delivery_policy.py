@@ -35,6 +35,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
+from service.core.durations import parse_duration
+
 # --- what the sender saw -------------------------------------------------------------
 
 
@@ -69,24 +71,6 @@ STANDARD_WEBHOOKS_STEPS: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.
 DEFAULT_STEPS: tuple[float, ...] = (
     5.0, 60.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0, 36000.0, 36000.0
 )
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-
-
-def parse_duration(text: str | float | int) -> float:
-    """`5s`, `5m`, `2h`, `1d`, `250ms` or a bare number of seconds, as seconds."""
-    if isinstance(text, int | float):
-        seconds = float(text)
-    else:
-        match = _DURATION.match(text)
-        if not match:
-            raise ValueError(f"not a duration: {text!r} (try 5s, 5m, 2h)")
-        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"not a duration: {text!r}")
-    return seconds
-
 
 @dataclass(frozen=True, slots=True)
 class RetrySchedule:

@@ -36,6 +36,10 @@ def two_outlet_settings(feed_server: FeedServer, receiver: Receiver):  # type: i
     )
 
 
+def nato_item() -> Item:
+    return Item(stories.NATO_TITLE, "https://wirenews.example/nato", stories.NATO_BODY)
+
+
 def seed_items() -> tuple[Item, Item]:
     original = Item(
         stories.ORIGINAL_TITLE,
@@ -90,9 +94,7 @@ async def test_webhook_alert_is_signed_and_verifies_with_standardwebhooks(
     feed_server.feed("aggregator")
     async with pipeline_for(two_outlet_settings(feed_server, receiver)) as p:
         await poll_all(p, arq_redis)
-        feed_server.publish(
-            "wire", Item(stories.NATO_TITLE, "https://wirenews.example/nato", stories.NATO_BODY)
-        )
+        feed_server.publish("wire", nato_item())
         await poll_all(p, arq_redis)
     [hook] = [r for r in receiver.accepted() if r.path == "/siem"]
     payload = Webhook(WHSEC).verify(hook.body, hook.headers)
@@ -107,9 +109,7 @@ async def test_new_feed_alerts_on_nothing_already_in_it_and_restart_re_alerts_no
     pipeline_for: PipelineFactory,
     arq_redis: ArqRedis,
 ) -> None:
-    feed_server.publish(
-        "wire", Item(stories.NATO_TITLE, "https://wirenews.example/nato", stories.NATO_BODY)
-    )
+    feed_server.publish("wire", nato_item())
     feed_server.feed("aggregator")
     settings = two_outlet_settings(feed_server, receiver)
     async with pipeline_for(settings) as p:
@@ -159,9 +159,7 @@ async def test_receiver_failing_three_times_gets_the_alert_once_with_the_same_we
     receiver.answer(Answer(500), Answer(500), Answer(500))
     async with pipeline_for(two_outlet_settings(feed_server, receiver)) as p:
         await poll_all(p, arq_redis)
-        feed_server.publish(
-            "wire", Item(stories.NATO_TITLE, "https://wirenews.example/nato", stories.NATO_BODY)
-        )
+        feed_server.publish("wire", nato_item())
         await poll_all(p, arq_redis)
         assert (
             p.metrics.registry.get_sample_value(
@@ -185,9 +183,7 @@ async def test_receiver_answering_400_leaves_a_dead_letter_with_the_reason(
     receiver.answer(Answer(400, body="invalid payload: missing field"))
     async with pipeline_for(two_outlet_settings(feed_server, receiver)) as p:
         await poll_all(p, arq_redis)
-        feed_server.publish(
-            "wire", Item(stories.NATO_TITLE, "https://wirenews.example/nato", stories.NATO_BODY)
-        )
+        feed_server.publish("wire", nato_item())
         await poll_all(p, arq_redis)
         [dead] = await p.deliveries.dead_letters()
     assert len(receiver.received) == 1

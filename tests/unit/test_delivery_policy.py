@@ -20,9 +20,9 @@ from service.core.delivery_policy import (
     RetrySchedule,
     SendResult,
     classify,
-    parse_duration,
     parse_retry_after,
 )
+from service.core.durations import parse_duration
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 HALF = 0.5
