@@ -40,6 +40,7 @@ class Receiver:
         self.received: list[Received] = []
         self.arrivals = 0  # every request, including ones still unanswered
         self.script: deque[Answer] = deque()
+        self.path_scripts: dict[str, deque[Answer]] = {}
         self.default = Answer()
         self.base_url = ""
         self._runner: web.AppRunner | None = None
@@ -50,6 +51,10 @@ class Receiver:
 
     def answer(self, *answers: Answer) -> None:
         self.script.extend(answers)
+
+    def answer_on(self, path: str, *answers: Answer) -> None:
+        """Answers for requests to one path (e.g. `/hook`), before the shared script."""
+        self.path_scripts.setdefault(path, deque()).extend(answers)
 
     def accepted(self) -> list[Received]:
         return [r for r in self.received if 200 <= r.status < 300]
@@ -73,7 +78,8 @@ class Receiver:
             self.arrivals += 1
             self._changed.notify_all()
         body = await request.read()
-        answer = self.script.popleft() if self.script else self.default
+        queue = self.path_scripts.get(request.path) or self.script
+        answer = queue.popleft() if queue else self.default
         if answer.hang:
             await asyncio.sleep(3600)
         async with self._changed:

@@ -113,7 +113,9 @@ async def exposition(
     )
     async with pipeline_for(settings) as p:
         await poll_all(p, arq_redis)
-        receiver.answer(Answer(status=503), Answer(status=400, body="no such channel"))
+        # Per path: the two deliveries go out concurrently, in either order.
+        receiver.answer_on("/siem", Answer(status=503))
+        receiver.answer_on("/slack", Answer(status=400, body="no such channel"))
         feed_server.publish(
             "wire", Item(stories.ORIGINAL_TITLE, "https://wire.example/a", stories.ORIGINAL_BODY)
         )
