@@ -158,9 +158,27 @@ def forms(surface: str) -> tuple[str, str, str]:
     return case, folded, plural_fold(folded)
 
 
+# What forms() strips from a token's end, found in many tokens joined by "\x00": a
+# possessive ("'s" after at least one character, then any apostrophes), trailing
+# apostrophes, a joining hyphen. Each branch starts with an apostrophe or a hyphen,
+# so the regex engine skips straight to them.
+_TAIL = re.compile("(?:(?<=[^\x00])'[sS]'*|'+)[" + HYPHENS + "]?(?=\x00)|[" + HYPHENS + "](?=\x00)")
+
+
+def folded_forms(tokens: list[str]) -> list[str]:
+    """`forms(t)[1]` of each token from TOKEN, for all of them in a few C-speed
+    passes over their joined text (a story brings tens of words not seen before)."""
+    joined = "\x00".join(tokens) + "\x00"
+    if "\u2019" in joined or "\u02bc" in joined:
+        joined = joined.translate(_APOSTROPHES)
+    if "'" in joined or any(h in joined for h in HYPHENS):
+        joined = _TAIL.sub("", joined)
+    return joined.casefold().split("\x00")[:-1]
+
+
 def hyphenated(token: str) -> bool:
     """Whether a token (from TOKEN) is joined to the next by a hyphen."""
-    return token[-1] in HYPHENS
+    return bool(token) and token[-1] in HYPHENS
 
 
 def query_words(text: str) -> list[str]:

@@ -17,10 +17,10 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, KeysView, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from itertools import chain, islice, repeat
-from operator import itemgetter
-from typing import TypeVar, overload
+from functools import lru_cache, partial
+from itertools import chain, compress, islice, repeat
+from operator import and_, itemgetter
+from typing import Any, TypeVar, overload
 
 import snowballstemmer  # type: ignore[import-untyped]
 
@@ -36,7 +36,16 @@ from service.core.query_language import (
     Text,
     parse_query,
 )
-from service.core.rule_text import TOKEN, WORD, clean_text, forms, hyphenated, joinable, plural_fold
+from service.core.rule_text import (
+    TOKEN,
+    WORD,
+    clean_text,
+    folded_forms,
+    forms,
+    hyphenated,
+    joinable,
+    plural_fold,
+)
 
 __all__ = [
     "Document",
@@ -56,6 +65,7 @@ _GAP = MAX_PROXIMITY + 2  # empty positions between title and body: no phrase sp
 _SNIPPET_BEFORE = 60
 _SNIPPET_WIDTH = 220
 _FIRST_THREE = itemgetter(slice(3))
+_SCANS_BEFORE_LAST = 8
 
 # Anchor namespaces: plain keys are bare; the others carry a control-character prefix.
 _PREFIX = "\x03\x00"
@@ -233,27 +243,45 @@ class _Positions(Mapping[str, list[int]]):
     full list of positions is found when first asked for (most words of a story
     are never asked about, and most occur once)."""
 
-    __slots__ = ("_found", "_last", "arr", "first")
+    __slots__ = ("_first", "_found", "_last", "arr")
 
     def __init__(self, arr: list[str]) -> None:
         self.arr = arr
-        first = dict(zip(reversed(arr), range(len(arr) - 1, -1, -1), strict=True))
-        first.pop("", None)
-        self.first = first
+        self._first: dict[str, int] | None = None
         self._last: dict[str, int] | None = None
         self._found: dict[str, list[int]] = {}
+
+    @property
+    def first(self) -> dict[str, int]:
+        """Each form's first position (built when first needed)."""
+        first = self._first
+        if first is None:
+            arr = self.arr
+            first = dict(zip(reversed(arr), range(len(arr) - 1, -1, -1), strict=True))
+            first.pop("", None)
+            self._first = first
+        return first
 
     def __getitem__(self, form: str) -> list[int]:
         found = self._found.get(form)
         if found is not None:
             return found
         p = self.first[form]
-        if self._last is None:
-            self._last = dict(zip(self.arr, range(len(self.arr)), strict=True))
-        last = self._last[form]
         found = [p]
-        if last != p:
-            index = self.arr.index
+        index = self.arr.index
+        if self._last is None and len(self._found) < _SCANS_BEFORE_LAST:
+            # A few forms are asked about per story: scanning is cheaper than
+            # building the last-position dict of every form.
+            try:
+                while True:
+                    p = index(form, p + 1)
+                    found.append(p)
+            except ValueError:
+                pass
+        else:
+            if self._last is None:
+                self._last = dict(zip(self.arr, range(len(self.arr)), strict=True))
+            last = self._last[form]
             while p != last:
                 p = index(form, p + 1)
                 found.append(p)
@@ -287,7 +315,7 @@ class _View:
     two-token compound's form to its start positions, `arr[p]`/`jarr[p]` the
     forms at position p (built on first use, for phrases)."""
 
-    __slots__ = ("_arr", "_arr_of", "_sorted", "has", "jarr", "jpos", "pos")
+    __slots__ = ("_arr", "_arr_of", "_sorted", "_words", "has", "jarr", "jpos", "pos")
 
     def __init__(
         self,
@@ -297,7 +325,9 @@ class _View:
     ) -> None:
         self.pos = pos
         self.has: Callable[[object], bool] = (
-            pos.first.__contains__ if isinstance(pos, _Positions) else pos.__contains__
+            pos._first.__contains__
+            if isinstance(pos, _Positions) and pos._first is not None
+            else pos.__contains__
         )
         self.jarr = joins
         jpos: dict[str, list[int]] = {}
@@ -307,12 +337,19 @@ class _View:
         self._arr_of = arr_of
         self._arr: list[str] | None = None
         self._sorted: list[str] | None = None
+        self._words: str | None = None
 
     @property
     def arr(self) -> list[str]:
         if self._arr is None:
             self._arr = self._arr_of()
         return self._arr
+
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether any form starts with `prefix` (no form holds a space)."""
+        if self._words is None:
+            self._words = " " + " ".join(self.pos)
+        return " " + prefix in self._words
 
     def starting_with(self, prefix: str) -> list[str]:
         """Forms that start with `prefix`."""
@@ -328,18 +365,24 @@ class _View:
 
 
 class _CasePositions(Mapping[str, list[int]]):
-    """Positions of case-sensitive forms, looked up through the folded forms' index
-    (a case-sensitive term is rare: indexing every surface form is not worth it)."""
+    """Positions of case-sensitive forms, looked up through the key forms' index
+    (a case-sensitive term is rare: indexing every surface form is not worth it).
+    A token whose case form is F has the key form of F folded."""
 
-    def __init__(self, folded_positions: Mapping[str, list[int]], surfaces: list[str]) -> None:
-        self._folded_positions = folded_positions
+    def __init__(self, key_positions: _Positions, surfaces: list[str]) -> None:
+        self._key_positions = key_positions
         self._surfaces = surfaces
         self._all: dict[str, list[int]] | None = None
 
-    def __getitem__(self, form: str) -> list[int]:
-        folded = forms(form)[1]
+    def _found(self, form: str) -> list[int]:
+        key = _key(form.casefold())
+        if key not in self._key_positions.first:
+            return []
         surfaces = self._surfaces
-        found = [p for p in self._folded_positions.get(folded, ()) if _case(surfaces[p]) == form]
+        return [p for p in self._key_positions[key] if _case(surfaces[p]) == form]
+
+    def __getitem__(self, form: str) -> list[int]:
+        found = self._found(form)
         if not found:
             raise KeyError(form)
         return found
@@ -350,11 +393,7 @@ class _CasePositions(Mapping[str, list[int]]):
         return self._all
 
     def __contains__(self, form: object) -> bool:
-        if not isinstance(form, str):
-            return False
-        surfaces = self._surfaces
-        positions = self._folded_positions.get(forms(form)[1], ())
-        return any(_case(surfaces[p]) == form for p in positions)
+        return isinstance(form, str) and bool(self._found(form))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._every())
@@ -363,25 +402,24 @@ class _CasePositions(Mapping[str, list[int]]):
         return len(self._every())
 
 
-_FOLDED: dict[str, str] = {}  # memo of forms(surface)[1]: a pure function of its key
-_FOLDED_MAX = 1 << 19
+# What a RuleSet knows of a token, keyed by its surface (see RuleSet._records):
+# its folded and key forms, whether it can start or end a compound some query
+# word spells, and its stem in each stemming language of the rules.
+_R_FOLDED = itemgetter(0)
+_R_KEY = itemgetter(1)
+_R_HEAD = itemgetter(2)
+_R_TAIL = itemgetter(3)
+_R_STEMS = 4
+_MEMO_MAX = 1 << 18
+_Record = tuple[Any, ...]  # (folded, key, can head, can tail, stem, ...)
 
 
-def _folded_all(surfaces: list[str]) -> list[str]:
-    """Folded form of every token (dict lookups at C speed; new words computed once)."""
-    got: list[str | None] = list(map(_FOLDED.get, surfaces))
-    if None in got:
-        if len(_FOLDED) > _FOLDED_MAX:
-            _FOLDED.clear()
-        i = got.index(None)
-        while True:
-            surface = surfaces[i]
-            got[i] = _FOLDED[surface] = forms(surface)[1]
-            try:
-                i = got.index(None, i + 1)
-            except ValueError:
-                break
-    return got  # type: ignore[return-value]  # no None is left
+def _key_of_folded(folded: str) -> str:
+    return plural_fold(folded) if folded[-1:] == "s" else folded
+
+
+def _is_none(value: object) -> bool:
+    return value is None
 
 
 @lru_cache(maxsize=1 << 17)
@@ -397,15 +435,19 @@ def _key(folded: str) -> str:
 class _Story:
     __slots__ = (
         "_flat",
+        "_fold_of",
+        "_folded",
+        "_prefixes",
+        "_records",
         "_span_iter",
         "_spans",
         "_stem_keys",
         "_stems",
         "_views",
+        "_wpos",
         "body_offset",
         "body_start",
         "doc",
-        "folded",
         "joins",
         "kfirst",
         "kjpos",
@@ -414,7 +456,6 @@ class _Story:
         "rules",
         "surfaces",
         "text",
-        "wpos",
     )
 
     def __init__(self, rules: RuleSet, doc: Document) -> None:
@@ -429,57 +470,95 @@ class _Story:
         surfaces = title_tokens + [""] * _GAP + TOKEN.findall(body)
         self.surfaces = surfaces  # a hyphen joining a word to the next stays on its end
         self.length = len(surfaces)
-        folded = _folded_all(surfaces)
-        self.folded = folded
-        wpos = _Positions(folded)
-        joins: list[int] = []
-        last = self.length - 1
-        tails = rules._join_tails
-        plurals = {f: key for f in wpos.first if f[-1] == "s" and (key := _key(f)) != f}
-        kpos = _Positions(list(map(plurals.get, folded, folded)) if plurals else folded)
-        words, keys = wpos.first.keys(), kpos.first.keys()
-        for head in rules._join_heads.intersection(wpos.first):
-            exact, prefixes = tails[head]
-            if not prefixes and words.isdisjoint(exact) and keys.isdisjoint(exact):
-                continue  # no word of the story can complete it
-            for p in wpos[head]:
-                if p >= last:
-                    continue
-                tail = folded[p + 1]
-                if not (
-                    tail in exact or _key(tail) in exact or (prefixes and tail.startswith(prefixes))
-                ):
-                    continue
-                if joinable(head, hyphenated(surfaces[p]), tail):
-                    joins.append(p)
-        joins.sort()
-        self.joins = joins
+        # Each distinct surface is looked up in the rules' memo once; tokens then
+        # map through this story's own small dicts.
+        distinct = list(dict.fromkeys(surfaces))
+        self._records = records = rules._records(distinct)
+        self._fold_of = fold_of = dict(zip(distinct, map(_R_FOLDED, records), strict=True))
+        key_of = dict(zip(distinct, map(_R_KEY, records), strict=True))
+        karr: list[str] = list(map(key_of.__getitem__, surfaces))
+        kpos = _Positions(karr)
+        self._folded: list[str] | None = None
+        self._prefixes: set[str] | None = None
+        self.joins = joins = self._find_joins(distinct, records, karr)
         self._spans: list[tuple[int, int]] = []
         self._span_iter: Iterator[tuple[int, int]] | None = None
-        self.wpos = wpos
-        w = _View(wpos, {}, lambda: folded)
-        key_joins = {p: _key(folded[p] + folded[p + 1]) for p in joins}
-        k = _View(kpos, key_joins, lambda: kpos.arr)
+        self._wpos: _Positions | None = None
+        key_joins = {p: _key(fold_of[surfaces[p]] + fold_of[surfaces[p + 1]]) for p in joins}
+        k = _View(kpos, key_joins, lambda: karr)
         self.kpos = kpos
         self.kfirst = kpos.first
         self.kjpos = k.jpos
-        self._views: dict[str, _View] = {"k": k, "w": w}
+        self._views: dict[str, _View] = {"k": k}
         self._flat: str | None = None
         self._stems: dict[str, dict[str, str]] = {}
         self._stem_keys: dict[str, set[str]] = {}
+
+    def prefixes(self) -> set[str]:
+        """The first three letters of every folded word (what wildcards are indexed by)."""
+        if self._prefixes is None:
+            self._prefixes = set(map(_FIRST_THREE, self._fold_of.values()))
+        return self._prefixes
+
+    @property
+    def folded(self) -> list[str]:
+        """The folded form of every token ("" for the title-body gap)."""
+        if self._folded is None:
+            self._folded = list(map(self._fold_of.__getitem__, self.surfaces))
+        return self._folded
+
+    def _find_joins(
+        self, distinct: list[str], records: list[_Record], karr: list[str]
+    ) -> list[int]:
+        """Positions p where the words at p and p + 1 may also be read as one
+        compound that spells (the start of) a query word ("cease-fire")."""
+        heads = set(compress(distinct, map(_R_HEAD, records)))
+        if not heads:
+            return []
+        tails_here = set(compress(distinct, map(_R_TAIL, records)))
+        if not tails_here:
+            return []
+        surfaces, fold_of, tails = self.surfaces, self._fold_of, self.rules._join_tails
+        pairs = map(
+            and_,
+            map(heads.__contains__, surfaces),
+            map(tails_here.__contains__, islice(surfaces, 1, None)),
+        )
+        joins = []
+        for p in compress(range(self.length - 1), pairs):
+            head = fold_of[surfaces[p]]
+            exact, prefixes = tails[head]
+            tail = fold_of[surfaces[p + 1]]
+            if not (
+                tail in exact or karr[p + 1] in exact or (prefixes and tail.startswith(prefixes))
+            ):
+                continue
+            if joinable(head, hyphenated(surfaces[p]), tail):
+                joins.append(p)
+        return joins
+
+    @property
+    def wpos(self) -> _Positions:
+        """Positions of each folded form (for wildcards, stems and case-sensitive terms)."""
+        if self._wpos is None:
+            self._wpos = _Positions(self.folded)
+        return self._wpos
 
     def view(self, name: str) -> _View:
         got = self._views.get(name)
         if got is not None:
             return got
-        folded = self.folded
-        if name == "c":
+        if name == "w":
+            got = _View(self.wpos, {}, lambda: self.folded)
+            got._words = " " + " ".join(self._fold_of.values())
+        elif name == "c":
             surfaces = self.surfaces
             joins = {p: _case(surfaces[p]) + _case(surfaces[p + 1]) for p in self.joins}
             got = _View(
-                _CasePositions(self.wpos, surfaces), joins, lambda: list(map(_case, surfaces))
+                _CasePositions(self.kpos, surfaces), joins, lambda: list(map(_case, surfaces))
             )
         else:
+            folded = self.folded
             language = name[2:]
             stem = self.rules._stemmer(language)
             stems = self.stems(language)
@@ -494,29 +573,26 @@ class _Story:
 
     def stems(self, language: str) -> dict[str, str]:
         """Stem of each distinct word of the story (and "" for the title-body gap)."""
-        key = "stems:" + language
-        known = self._stems.get(key)
+        known = self._stems.get(language)
         if known is not None:
             return known
-        words = list(self.wpos)
-        cache = self.rules._stem_caches.setdefault(language, {})
-        cached: list[str | None] = list(map(cache.get, words))
-        found: list[str]
-        if None in cached:
-            stem = self.rules._stemmer(language)
-            found = [f if f is not None else stem(w) for w, f in zip(words, cached, strict=True)]
-        else:
-            found = cached  # type: ignore[assignment]  # no None left in it
-        stems = dict(zip(words, found, strict=True))
+        column = self.rules._stem_column(language)
+        stems = dict(
+            zip(
+                map(_R_FOLDED, self._records),
+                map(itemgetter(column), self._records),
+                strict=True,
+            )
+        )
         stems[""] = ""
-        self._stems[key] = stems
+        self._stems[language] = stems
         return stems
 
     def stem_keys(self, language: str) -> set[str]:
         """Every stem in the story, of words and of two-word compounds."""
         keys = self._stem_keys.get(language)
         if keys is None:
-            keys = set(self.stems(language).values())
+            keys = set(map(itemgetter(self.rules._stem_column(language)), self._records))
             if self.joins:
                 stem = self.rules._stemmer(language)
                 folded = self.folded
@@ -689,13 +765,71 @@ def _simple_key(leaf: _Leaf | None) -> str | None:
     return leaf.words[0][1]
 
 
+def _required_keys(leaf: _Leaf) -> tuple[str, ...]:
+    """Key forms a story must hold (as a word or a compound) for the leaf to match:
+    a cheap test to run before finding positions. A case-sensitive word's key is
+    its folded, plural-folded form; a stemmed word or a wildcard has none."""
+    if leaf.prefix:
+        return ()
+    keys = []
+    for name, form in leaf.words:
+        if name == "k":
+            keys.append(form)
+        elif name == "c":
+            keys.append(plural_fold(form.casefold()))
+    return tuple(dict.fromkeys(keys))
+
+
 def _leaf_test(leaf: _Leaf) -> Test:
+    test = _leaf_test_alone(leaf)
+    required = _required_keys(leaf)
+    simple = leaf.slop is None and not leaf.prefix and leaf.field is None
+    if not required or (simple and all(name == "k" for name, _ in leaf.words)):
+        return test  # a plain term or phrase checks its words first already
+
+    def present_first(s: _Story) -> bool:
+        kfirst, kjpos = s.kfirst, s.kjpos
+        for key in required:
+            if key not in kfirst and key not in kjpos:
+                return False
+        return test(s)
+
+    return present_first
+
+
+def _fielded_word_test(form: str, field: str) -> Test:
+    """`title:word` or `body:word`: the word's first position answers most stories."""
+    in_title = field == "title"
+
+    def fielded(s: _Story) -> bool:
+        p = s.kfirst.get(form)
+        if p is not None:
+            if in_title:
+                if p < s.body_start:
+                    return True
+            elif p >= s.body_start or _occurs_from(s.kpos.arr, form, s.body_start):
+                return True
+        joined = s.kjpos.get(form)
+        return joined is not None and any(s.in_field(q, field) for q in joined)
+
+    return fielded
+
+
+def _occurs_from(arr: list[str], form: str, start: int) -> bool:
+    try:
+        arr.index(form, start)
+    except ValueError:
+        return False
+    return True
+
+
+def _leaf_test_alone(leaf: _Leaf) -> Test:
     words = leaf.words
     simple = leaf.slop is None and not leaf.prefix and leaf.field is None
     if simple and len(words) == 1:
         name, form = words[0]
         if name == "k":
-            return lambda s: form in s.kpos or form in s.kjpos
+            return lambda s: form in s.kfirst or form in s.kjpos
         if name.startswith("s:"):
             language = name[2:]
             return lambda s: form in s.stem_keys(language)
@@ -705,9 +839,14 @@ def _leaf_test(leaf: _Leaf) -> Test:
             return form in view.pos or form in view.jpos
 
         return single
+    if leaf.field is not None and leaf.slop is None and not leaf.prefix and len(words) == 1:
+        name, form = words[0]
+        if name == "k":
+            return _fielded_word_test(form, leaf.field)
     if leaf.prefix and leaf.field is None:
         (name, start), *_ = words  # a wildcard is one word: any form it begins is a hit
-        return lambda s: bool(s.view(name).starting_with(start))
+        first_three = start.casefold()[:3]
+        return lambda s: first_three in s.prefixes() and s.view(name).has_prefix(start)
     names = {name for name, _ in words}
     if simple and len(names) == 1:
         name = names.pop()
@@ -787,7 +926,7 @@ class _Compiled:
                 others = tuple(c.test for c in self.children if _simple_key(c.leaf) is None)
 
                 def any_word(s: _Story) -> bool:
-                    if any(map(s.kpos.__contains__, keys)):
+                    if any(map(s.kfirst.__contains__, keys)):
                         return True
                     if s.kjpos and any(map(s.kjpos.__contains__, keys)):
                         return True
@@ -841,7 +980,7 @@ class _Compiled:
                 c.firsts(story, out)
         elif kind == "or":
             for c in self.children:
-                if c.key is not None or c.test(story):
+                if c.kind == "text" or c.test(story):  # a leaf adds only the hits it has
                     c.firsts(story, out)
 
     def collect(self, story: _Story, out: list[tuple[Hit, str]]) -> None:
@@ -863,7 +1002,7 @@ class _Compiled:
                 c.collect(story, out)
         elif kind == "or":
             for c in self.children:
-                if c.key is not None or c.test(story):
+                if c.kind == "text" or c.test(story):
                     c.collect(story, out)
 
 
@@ -969,8 +1108,17 @@ class _Rule:
         return not (self.tags and not any(t.lower() in self.tags for t in doc.tags))
 
     def report(self, story: _Story, whole: bool = False) -> Match:
+        root = self.root
+        if root.kind == "text":
+            # A rule of one term that matched has found that term.
+            return Match(
+                self.spec.name,
+                self.spec.notify,
+                (root.leaf.text,),  # type: ignore[union-attr]  # a text node has its leaf
+                excerpt=partial(_excerpt, root, story, whole),
+            )
         firsts: dict[str, Hit] = {}
-        keyed = self.root.keyed
+        keyed = root.keyed
         if keyed is None:
             self.root.firsts(story, firsts)
         elif story.kjpos:
@@ -993,15 +1141,16 @@ class _Rule:
             terms = tuple(sorted(firsts, key=lambda text: (firsts[text], text)))
         else:
             terms = tuple(firsts)
-        root = self.root
+        return Match(
+            self.spec.name, self.spec.notify, terms, excerpt=partial(_excerpt, root, story, whole)
+        )
 
-        def excerpt() -> tuple[str, Highlights]:
-            found: list[tuple[Hit, str]] = []
-            root.collect(story, found)
-            found.sort()
-            return _snippet(story, [h for h, _ in found], whole)
 
-        return Match(self.spec.name, self.spec.notify, terms, excerpt=excerpt)
+def _excerpt(root: _Compiled, story: _Story, whole: bool) -> tuple[str, Highlights]:
+    found: list[tuple[Hit, str]] = []
+    root.collect(story, found)
+    found.sort()
+    return _snippet(story, [h for h, _ in found], whole)
 
 
 def _snippet(
@@ -1076,7 +1225,12 @@ class RuleSet:
     def __init__(self, specs: Sequence[RuleSpec]) -> None:
         self._stem_caches: dict[str, dict[str, str]] = {}
         self._stem_fns: dict[str, Callable[[str], str]] = {}
+        self._stem_many: dict[str, Callable[[list[str]], list[str]]] = {}
         self._join_heads: frozenset[str] = frozenset()
+        self._long_heads: frozenset[str] = frozenset()
+        self._join_exact_tails: frozenset[str] = frozenset()
+        self._join_tail_starts: frozenset[str] = frozenset()
+        self._memo: dict[str, _Record] = {}
         self._join_tails: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
         tails: dict[str, tuple[set[str], set[str]]] = {}
         rules: list[_Rule] = []
@@ -1121,6 +1275,9 @@ class RuleSet:
             head: (frozenset(full), tuple(sorted(start))) for head, (full, start) in tails.items()
         }
         self._join_heads = frozenset(tails)
+        self._long_heads = frozenset(head for head in tails if len(head) >= 4)
+        self._join_exact_tails = frozenset(t for full, _ in tails.values() for t in full)
+        self._join_tail_starts = frozenset(t for _, start in tails.values() for t in start)
         self._uses_prefix = uses_prefix
         self._stem_languages = tuple(sorted(stem_languages))
 
@@ -1143,6 +1300,42 @@ class RuleSet:
     def __len__(self) -> int:
         return len(self._rules)
 
+    def _stem_column(self, language: str) -> int:
+        """Where a record holds the stem in `language` (one of the rules' own)."""
+        return _R_STEMS + self._stem_languages.index(language)
+
+    def _records(self, surfaces: list[str]) -> list[_Record]:
+        """The record of each (distinct) surface; new ones are made together."""
+        memo = self._memo
+        if len(memo) > _MEMO_MAX:
+            memo.clear()
+        records = list(map(memo.get, surfaces))
+        if None in records:
+            where = list(compress(range(len(surfaces)), map(_is_none, records)))
+            new = [surfaces[i] for i in where]
+            made = self._make_records(new)
+            memo.update(zip(new, made, strict=True))
+            for i, record in zip(where, made, strict=True):
+                records[i] = record
+        return records  # type: ignore[return-value]  # no None is left
+
+    def _make_records(self, surfaces: list[str]) -> list[_Record]:
+        folded = folded_forms(surfaces)
+        keys = list(map(_key_of_folded, folded))
+        long_heads, heads = self._long_heads, self._join_heads
+        exact, starts = self._join_exact_tails, self._join_tail_starts
+        hyphen = list(map(hyphenated, surfaces))
+        head = [f in long_heads or (h and f in heads) for h, f in zip(hyphen, folded, strict=True)]
+        tail = [
+            f in exact or k in exact or any(f[:i] in starts for i in range(1, len(f) + 1))
+            for f, k in zip(folded, keys, strict=True)
+        ]
+        stems = []
+        for language in self._stem_languages:
+            self._stemmer(language)  # makes the language's stem_many too
+            stems.append(self._stem_many[language](folded))
+        return list(zip(folded, keys, head, tail, *stems, strict=True))
+
     def _stemmer(self, language: str) -> Callable[[str], str]:
         known = self._stem_fns.get(language)
         if known is not None:
@@ -1159,6 +1352,9 @@ class RuleSet:
             return got
 
         self._stem_fns[language] = stem
+        if hasattr(stemmer, "maxCacheSize"):
+            stemmer.maxCacheSize = 0  # PyStemmer's own cache: slower than ours in front of it
+        self._stem_many[language] = stemmer.stemWords
         return stem
 
     def candidates(self, doc: Document) -> list[int]:
@@ -1168,15 +1364,14 @@ class RuleSet:
     def _candidates(self, story: _Story) -> list[int]:
         found = set(self._always)
         index = self._by_key
-        for anchor in index.keys() & story.kpos.keys():
+        for anchor in index.keys() & story.kfirst.keys():
             found.update(index[anchor])
         if story.kjpos:
             for anchor in index.keys() & story.kjpos.keys():
                 found.update(index[anchor])
         if self._by_prefix:
             index = self._by_prefix
-            starts = set(map(_FIRST_THREE, story.view("w").pos))
-            for anchor in index.keys() & starts:
+            for anchor in index.keys() & story.prefixes():
                 found.update(index[anchor])
         for language, index in self._by_stem.items():
             for anchor in index.keys() & story.stem_keys(language):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from service.core.rules import Document, Match, RuleSet, RuleSpec, compile_rules
 
 
@@ -196,3 +198,37 @@ def test_snippets_read_late_or_in_any_order_are_the_same() -> None:
     rules.match(Document("Other", "A ceasefire elsewhere, far from Ukraine."))
     assert [(m.snippet, m.highlights) for m in reversed(late)] == early[::-1]
     assert [marked(m) for m in late] == [["cease-fire"], ["Russia", "Ukraine"]]
+
+
+def test_words_forgotten_by_full_memo_are_read_again_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import service.core.rules as rules_module
+
+    specs = [
+        rule("a", "ceasefire AND NATO"),
+        rule("b", "cease* OR truce"),
+        rule("c", '"peace talks"'),
+    ]
+    docs = [
+        Document("NATO’s view", "A cease-fire and peace talks, then ceasefires."),
+        Document("Other", "Peace talks failed; NATO said the ceasefire held."),
+    ]
+    expected = [compile_rules(specs).match(d) for d in docs]
+    monkeypatch.setattr(rules_module, "_MEMO_MAX", 3)
+    small = compile_rules(specs)
+    assert [small.match(d) for d in docs + docs] == expected + expected
+
+
+def test_case_sensitive_term_ignores_other_cases_and_finds_possessive() -> None:
+    rules = compile_rules([rule("r", "case:US")])
+    assert rules.match(Document("", "Talk to us about the bus.")) == []
+    assert marked(only(rules, Document("", "The US’s envoy and us."))) == ["US’s"]
+
+
+def test_field_terms_look_only_in_their_field() -> None:
+    rules = compile_rules([rule("t", "title:NATO"), rule("b", "body:NATO")])
+    assert [m.rule for m in rules.match(Document("NATO meets", "Talks went on."))] == ["t"]
+    assert [m.rule for m in rules.match(Document("Talks", "Then NATO met."))] == ["b"]
+    both = rules.match(Document("NATO meets", "Then NATO met."))
+    assert [m.rule for m in both] == ["t", "b"]
