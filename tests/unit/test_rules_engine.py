@@ -232,3 +232,23 @@ def test_field_terms_look_only_in_their_field() -> None:
     assert [m.rule for m in rules.match(Document("Talks", "Then NATO met."))] == ["b"]
     both = rules.match(Document("NATO meets", "Then NATO met."))
     assert [m.rule for m in both] == ["t", "b"]
+
+
+def test_highlight_deep_in_long_story_marks_the_right_words() -> None:
+    filler = " ".join(f"word{i} x-y don't" for i in range(200))
+    rules = compile_rules([rule("r", "ceasefire OR Geneva")])
+    m = only(rules, Document("Talks", f"<p>{filler}</p><p>The cease-fire in Geneva held.</p>"))
+    assert marked(m) == ["cease-fire", "Geneva"]
+    assert m.snippet.endswith("The cease-fire in Geneva held.")
+
+
+def test_snippet_from_title_hit_runs_on_into_body() -> None:
+    rules = compile_rules([rule("r", "Geneva")])
+    m = only(rules, Document("Geneva talks", "Delegates met. Geneva again."))
+    assert m.snippet == "Geneva talks Delegates met. Geneva again."
+    assert marked(m) == ["Geneva", "Geneva"]
+
+
+def test_highlight_leaves_out_hyphen_joining_next_word() -> None:
+    rules = compile_rules([rule("r", "Geneva")])
+    assert marked(only(rules, Document("", "Geneva-based staff met."))) == ["Geneva"]
