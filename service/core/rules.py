@@ -409,9 +409,11 @@ _R_FOLDED = itemgetter(0)
 _R_KEY = itemgetter(1)
 _R_HEAD = itemgetter(2)
 _R_TAIL = itemgetter(3)
-_R_STEMS = 4
+_R_STEM_HEAD = itemgetter(4)
+_R_STEMS = 5
 _MEMO_MAX = 1 << 18
-_Record = tuple[Any, ...]  # (folded, key, can head, can tail, stem, ...)
+# (folded, key, can head a compound, can end one, can head a stemmed one, stem, ...)
+_Record = tuple[Any, ...]
 
 
 def _key_of_folded(folded: str) -> str:
@@ -511,19 +513,24 @@ class _Story:
         """Positions p where the words at p and p + 1 may also be read as one
         compound that spells (the start of) a query word ("cease-fire")."""
         heads = set(compress(distinct, map(_R_HEAD, records)))
-        if not heads:
-            return []
-        tails_here = set(compress(distinct, map(_R_TAIL, records)))
-        if not tails_here:
+        tails_here = set(compress(distinct, map(_R_TAIL, records))) if heads else set()
+        stem_heads = set(compress(distinct, map(_R_STEM_HEAD, records)))
+        if not (heads and tails_here) and not stem_heads:
             return []
         surfaces, fold_of, tails = self.surfaces, self._fold_of, self.rules._join_tails
-        pairs = map(
-            and_,
-            map(heads.__contains__, surfaces),
-            map(tails_here.__contains__, islice(surfaces, 1, None)),
-        )
+        last = range(self.length - 1)
+        starts: set[int] = set()
+        if heads and tails_here:
+            pairs = map(
+                and_,
+                map(heads.__contains__, surfaces),
+                map(tails_here.__contains__, islice(surfaces, 1, None)),
+            )
+            starts.update(compress(last, pairs))
+        if stem_heads:
+            starts.update(compress(last, map(stem_heads.__contains__, surfaces)))
         joins = []
-        for p in compress(range(self.length - 1), pairs):
+        for p in sorted(starts):
             head = fold_of[surfaces[p]]
             exact, prefixes = tails[head]
             tail = fold_of[surfaces[p + 1]]
@@ -1236,10 +1243,7 @@ class RuleSet:
         self._stem_caches: dict[str, dict[str, str]] = {}
         self._stem_fns: dict[str, Callable[[str], str]] = {}
         self._stem_many: dict[str, Callable[[list[str]], list[str]]] = {}
-        self._join_heads: frozenset[str] = frozenset()
-        self._long_heads: frozenset[str] = frozenset()
         self._join_exact_tails: frozenset[str] = frozenset()
-        self._join_tail_starts: frozenset[str] = frozenset()
         self._memo: dict[str, _Record] = {}
         self._join_tails: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
         tails: dict[str, tuple[set[str], set[str]]] = {}
@@ -1284,10 +1288,7 @@ class RuleSet:
         self._join_tails = {
             head: (frozenset(full), tuple(sorted(start))) for head, (full, start) in tails.items()
         }
-        self._join_heads = frozenset(tails)
-        self._long_heads = frozenset(head for head in tails if len(head) >= 4)
         self._join_exact_tails = frozenset(t for full, _ in tails.values() for t in full)
-        self._join_tail_starts = frozenset(t for _, start in tails.values() for t in start)
         self._uses_prefix = uses_prefix
         self._stem_languages = tuple(sorted(stem_languages))
 
@@ -1332,19 +1333,21 @@ class RuleSet:
     def _make_records(self, surfaces: list[str]) -> list[_Record]:
         folded = folded_forms(surfaces)
         keys = list(map(_key_of_folded, folded))
-        long_heads, heads = self._long_heads, self._join_heads
-        exact, starts = self._join_exact_tails, self._join_tail_starts
-        hyphen = list(map(hyphenated, surfaces))
-        head = [f in long_heads or (h and f in heads) for h, f in zip(hyphen, folded, strict=True)]
-        tail = [
-            f in exact or k in exact or any(f[:i] in starts for i in range(1, len(f) + 1))
-            for f, k in zip(folded, keys, strict=True)
+        tails = self._join_tails
+        # A compound needs a hyphen or a head of four letters or more (joinable).
+        heads = [
+            tails.get(f) if hyphenated(s) or len(f) >= 4 else None
+            for s, f in zip(surfaces, folded, strict=True)
         ]
+        exact = self._join_exact_tails
+        head = [got is not None and bool(got[0]) for got in heads]
+        stem_head = [got is not None and bool(got[1]) for got in heads]
+        tail = [f in exact or k in exact for f, k in zip(folded, keys, strict=True)]
         stems = []
         for language in self._stem_languages:
             self._stemmer(language)  # makes the language's stem_many too
             stems.append(self._stem_many[language](folded))
-        return list(zip(folded, keys, head, tail, *stems, strict=True))
+        return list(zip(folded, keys, head, tail, stem_head, *stems, strict=True))
 
     def _stemmer(self, language: str) -> Callable[[str], str]:
         known = self._stem_fns.get(language)
