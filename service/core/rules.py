@@ -663,7 +663,7 @@ Hit = tuple[int, int]  # token positions [start, end)
 class _Leaf:
     """A Text node compiled: each word as (view, form) for this rule's options."""
 
-    __slots__ = ("field", "prefix", "slop", "text", "words")
+    __slots__ = ("field", "plain_phrase", "prefix", "slop", "text", "words")
 
     def __init__(
         self,
@@ -678,6 +678,30 @@ class _Leaf:
         self.field = field
         self.prefix = prefix
         self.slop = slop
+        # Words in sequence in the key view, nothing else: found by position alone.
+        self.plain_phrase = (
+            len(words) > 1
+            and field is None
+            and not prefix
+            and slop is None
+            and all(name == "k" for name, _ in words)
+        )
+
+    def first_phrase(self, story: _Story) -> Hit | None:
+        """The first hit of a plain phrase in a story with no compounds."""
+        first = self.words[0][1]
+        kfirst = story.kfirst
+        for _, form in self.words:
+            if form not in kfirst:
+                return None
+        arr = story.kpos.arr
+        size = len(self.words)
+        limit = story.length - size
+        rest = self.words[1:]
+        for p in story.kpos[first]:
+            if p <= limit and all(arr[p + i] == f for i, (_, f) in enumerate(rest, 1)):
+                return (p, p + size)
+        return None
 
     def _starts(self, story: _Story, i: int) -> list[Hit]:
         name, form = self.words[i]
@@ -969,10 +993,13 @@ class _Compiled:
             key = self.key
             first: Hit | None = None
             if key is None:
-                # Hits come in text order, one per start, unless a compound adds more.
-                hits = leaf.hits(story, not story.joins)
-                if hits:
-                    first = min(hits)
+                if leaf.plain_phrase and not story.joins:
+                    first = leaf.first_phrase(story)
+                else:
+                    # Hits come in text order, one per start, unless a compound adds more.
+                    hits = leaf.hits(story, not story.joins)
+                    if hits:
+                        first = min(hits)
             else:
                 p = story.kfirst.get(key)
                 if p is not None:
@@ -1236,6 +1263,18 @@ def _collapse(piece: str, marks: list[tuple[int, int]]) -> tuple[str, list[tuple
     return _SPACE_RUN.sub(" ", piece), [(moved(a), moved(b)) for a, b in marks]
 
 
+def _any_word_of_index(root: _Compiled) -> bool:
+    """Whether the rule matches exactly when one of its index keys is in the story
+    (a plain word, or an OR of plain words): being a candidate is matching."""
+    if root.kind == "text":
+        return root.key is not None
+    return root.kind == "or" and all(c.kind == "text" and c.key is not None for c in root.children)
+
+
+def _selected(story: _Story) -> bool:
+    return True
+
+
 class RuleSet:
     """Rules compiled once per config load, matched against each story."""
 
@@ -1282,7 +1321,9 @@ class RuleSet:
                 for anchor in anchors:
                     self._index_for(anchor).setdefault(anchor.rsplit("\x00", 1)[-1], []).append(i)
         self._rules = tuple(rules)
-        self._tests = tuple(rule.root.test for rule in rules)
+        self._tests = tuple(
+            _selected if _any_word_of_index(rule.root) else rule.root.test for rule in rules
+        )
         self._scoped = frozenset(rule.index for rule in rules if rule.feeds or rule.tags)
         self._always = tuple(always)
         self._join_tails = {
