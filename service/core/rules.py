@@ -18,7 +18,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator, KeysView, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from itertools import compress, islice
+from itertools import chain, compress, islice, repeat
 from operator import and_, itemgetter
 from typing import Any, TypeVar, overload
 
@@ -37,8 +37,8 @@ from service.core.query_language import (
     parse_query,
 )
 from service.core.rule_text import (
-    HYPHENS,
     TOKEN,
+    WORD,
     clean_text,
     folded_forms,
     forms,
@@ -65,7 +65,6 @@ _GAP = MAX_PROXIMITY + 2  # empty positions between title and body: no phrase sp
 _SNIPPET_BEFORE = 60
 _SNIPPET_WIDTH = 220
 _FIRST_THREE = itemgetter(slice(3))
-_SCANS_BEFORE_LAST = 8
 
 # Anchor namespaces: plain keys are bare; the others carry a control-character prefix.
 _PREFIX = "\x03\x00"
@@ -267,21 +266,12 @@ class _Positions(Mapping[str, list[int]]):
         if found is not None:
             return found
         p = self.first[form]
+        if self._last is None:
+            self._last = dict(zip(self.arr, range(len(self.arr)), strict=True))
+        last = self._last[form]
         found = [p]
-        index = self.arr.index
-        if self._last is None and len(self._found) < _SCANS_BEFORE_LAST:
-            # A few forms are asked about per story: scanning is cheaper than
-            # building the last-position dict of every form.
-            try:
-                while True:
-                    p = index(form, p + 1)
-                    found.append(p)
-            except ValueError:
-                pass
-        else:
-            if self._last is None:
-                self._last = dict(zip(self.arr, range(len(self.arr)), strict=True))
-            last = self._last[form]
+        if last != p:
+            index = self.arr.index
             while p != last:
                 p = index(form, p + 1)
                 found.append(p)
@@ -436,12 +426,13 @@ def _key(folded: str) -> str:
 
 class _Story:
     __slots__ = (
-        "_checkpoints",
         "_flat",
         "_fold_of",
         "_folded",
         "_prefixes",
         "_records",
+        "_span_iter",
+        "_spans",
         "_stem_keys",
         "_stems",
         "_views",
@@ -482,7 +473,8 @@ class _Story:
         self._folded: list[str] | None = None
         self._prefixes: set[str] | None = None
         self.joins = joins = self._find_joins(distinct, records, karr)
-        self._checkpoints = [0]
+        self._spans: list[tuple[int, int]] = []
+        self._span_iter: Iterator[tuple[int, int]] | None = None
         self._wpos: _Positions | None = None
         key_joins = {p: _key(fold_of[surfaces[p]] + fold_of[surfaces[p + 1]]) for p in joins}
         k = _View(kpos, key_joins, lambda: karr)
@@ -620,39 +612,34 @@ class _Story:
             self._flat = text.replace("\xa0", " ")
         return self._flat
 
-    def spans_from(self, p: int) -> Iterator[tuple[int, int]]:
-        """Character span in `text` of the word at position p, p + 1, ... ((-1, -1)
-        in the title-body gap; a span leaves out a hyphen joining the next word).
+    def char_spans(self, through: int) -> list[tuple[int, int]]:
+        """Character span in `text` of the token at each position, at least up to
+        position `through` (found as far as snippets need: usually the first lines)."""
+        spans = self._spans
+        if len(spans) <= through:
+            if self._span_iter is None:
+                offset = self.body_offset
+                self._span_iter = chain(
+                    map(_span, WORD.finditer(self.text, 0, offset - 1)),
+                    repeat((-1, -1), _GAP),
+                    map(_span, WORD.finditer(self.text, offset)),
+                )
+            spans.extend(islice(self._span_iter, through + 1 - len(spans)))
+        return spans
 
-        Checkpoints every _STRIDE tokens are found by one regex match each, so
-        reaching a word deep in a story makes no match object per word before it."""
-        title_count = self.body_start - _GAP
-        t = p if p < title_count else p - _GAP  # the token's ordinal in `text`
-        text, checkpoints = self.text, self._checkpoints
-        k = t // _STRIDE
-        while len(checkpoints) <= k:
-            skipped = _SKIP.match(text, checkpoints[-1])
-            if skipped is None:
-                return
-            checkpoints.append(skipped.end())
-        tokens = TOKEN.finditer(text, checkpoints[k])
-        for _ in range(t - k * _STRIDE):
-            if next(tokens, None) is None:
-                return
-        while True:
-            if title_count <= p < self.body_start:
-                yield (-1, -1)
-            else:
-                token = next(tokens, None)
-                if token is None:
-                    return
-                start, end = token.span()
-                yield (start, end - 1 if text[end - 1] in HYPHENS else end)
-            p += 1
+    def char_spans_before(self, char: int) -> list[tuple[int, int]]:
+        """`char_spans`, found at least up to the first token that starts at or
+        after character `char` (or the last token)."""
+        spans = self._spans
+        while not spans or spans[-1][0] < char:
+            size = len(spans)
+            self.char_spans(size + 31)
+            if len(spans) == size:
+                break
+        return spans
 
 
-_STRIDE = 16
-_SKIP = re.compile(r"(?:[^\w]*(?:" + TOKEN.pattern + ")){" + str(_STRIDE) + "}")
+_span = re.Match.span
 
 
 # ---- compiled rules ----------------------------------------------------------
@@ -1017,7 +1004,7 @@ class _Compiled:
                 c.firsts(story, out)
         elif kind == "or":
             for c in self.children:
-                if c.kind == "text" or c.test(story):  # a leaf adds only the hits it has
+                if c.key is not None or c.test(story):
                     c.firsts(story, out)
 
     def collect(self, story: _Story, out: list[tuple[Hit, str]]) -> None:
@@ -1039,7 +1026,7 @@ class _Compiled:
                 c.collect(story, out)
         elif kind == "or":
             for c in self.children:
-                if c.kind == "text" or c.test(story):
+                if c.key is not None or c.test(story):
                     c.collect(story, out)
 
 
@@ -1197,12 +1184,10 @@ def _snippet(
     (sorted) hits' spans within it."""
     text = story.flat()
     first, first_end = 0, 0
-    spans: list[tuple[int, int]] = []  # of the positions from the first hit on
     if hits:
         a, b = hits[0]
-        found = story.spans_from(a)
-        spans.extend(islice(found, b - a))
-        first, first_end = spans[0][0], spans[-1][1]
+        at = story.char_spans(b - 1)
+        first, first_end = at[a][0], at[b - 1][1]
     start = 0 if whole else max(0, first - _SNIPPET_BEFORE)
     if start > 0:
         space = text.find(" ", start, first)
@@ -1213,25 +1198,20 @@ def _snippet(
         end = space if space > first_end else end
     piece = text[start:end]
     marks: list[tuple[int, int]] = []
-    if hits:
-        for span in found:  # up to the first word at or past the end of the snippet
-            spans.append(span)
-            if span[0] >= end:
-                break
-        for a_at, b_at in hits:
-            a_at, b_at = a_at - a, b_at - a
-            if a_at >= len(spans) or spans[a_at][0] >= end:
-                break  # hits are in text order: the rest lie past the snippet
-            if b_at > len(spans):
-                continue  # it ends past the snippet
-            a_char, b_char = spans[a_at][0], spans[b_at - 1][1]
-            if a_char < start or b_char > end:
-                continue
-            a_char, b_char = a_char - start, b_char - start
-            if marks and a_char <= marks[-1][1]:
-                marks[-1] = (marks[-1][0], max(b_char, marks[-1][1]))
-            else:
-                marks.append((a_char, b_char))
+    at = story.char_spans_before(end)
+    for a_at, b_at in hits:
+        if a_at >= len(at) or at[a_at][0] >= end:
+            break  # hits are in text order: the rest lie past the snippet
+        if b_at > len(at):
+            continue  # it ends past the snippet
+        a, b = at[a_at][0], at[b_at - 1][1]
+        if a < start or b > end:
+            continue
+        a, b = a - start, b - start
+        if marks and a <= marks[-1][1]:
+            marks[-1] = (marks[-1][0], max(b, marks[-1][1]))
+        else:
+            marks.append((a, b))
     if "  " in piece or piece[:1] == " " or piece[-1:] == " ":
         piece, marks = _collapse(piece, marks)
     lead = "… " if start > 0 else ""
