@@ -650,7 +650,7 @@ Hit = tuple[int, int]  # token positions [start, end)
 class _Leaf:
     """A Text node compiled: each word as (view, form) for this rule's options."""
 
-    __slots__ = ("field", "plain_phrase", "prefix", "slop", "text", "words")
+    __slots__ = ("field", "plain_phrase", "prefix", "slop", "stemmed_word", "text", "words")
 
     def __init__(
         self,
@@ -665,6 +665,13 @@ class _Leaf:
         self.field = field
         self.prefix = prefix
         self.slop = slop
+        self.stemmed_word = (
+            len(words) == 1
+            and field is None
+            and not prefix
+            and slop is None
+            and words[0][0].startswith("s:")
+        )
         # Words in sequence in the key view, nothing else: found by position alone.
         self.plain_phrase = (
             len(words) > 1
@@ -673,6 +680,21 @@ class _Leaf:
             and slop is None
             and all(name == "k" for name, _ in words)
         )
+
+    def first_stemmed(self, story: _Story) -> Hit | None:
+        """The first hit of a stemmed word: a scan of the story's stems, no index."""
+        name, form = self.words[0]
+        view = story.view(name)
+        hit: Hit | None = None
+        try:
+            p = view.arr.index(form)
+            hit = (p, p + 1)
+        except ValueError:
+            pass
+        joined = view.jpos.get(form)
+        if joined and (hit is None or (joined[0], joined[0] + 2) < hit):
+            hit = (joined[0], joined[0] + 2)
+        return hit
 
     def first_phrase(self, story: _Story) -> Hit | None:
         """The first hit of a plain phrase in a story with no compounds."""
@@ -982,6 +1004,8 @@ class _Compiled:
             if key is None:
                 if leaf.plain_phrase and not story.joins:
                     first = leaf.first_phrase(story)
+                elif leaf.stemmed_word:
+                    first = leaf.first_stemmed(story)
                 else:
                     # Hits come in text order, one per start, unless a compound adds more.
                     hits = leaf.hits(story, not story.joins)
