@@ -401,7 +401,7 @@ _R_HEAD = itemgetter(2)
 _R_TAIL = itemgetter(3)
 _R_STEM_HEAD = itemgetter(4)
 _R_STEMS = 5
-_MEMO_MAX = 1 << 18
+_MEMO_MAX = 1 << 17  # words; about 400 bytes each (measured), so at most ~50 MB
 # (folded, key, can head a compound, can end one, can head a stemmed one, stem, ...)
 _Record = tuple[Any, ...]
 
