@@ -7,12 +7,19 @@ import asyncio
 from collections import Counter
 from typing import Any
 
+import pytest
 from arq.connections import ArqRedis
 from arq.worker import func
+from redis.asyncio import Redis
 
 from workers.settings import BatchStartWorker
 
 QUEUE = "test:start"
+
+
+@pytest.fixture
+async def clean(redis: Redis) -> None:
+    """An empty database (the `redis` fixture flushes it): job ids repeat across tests."""
 
 
 def _worker(redis: ArqRedis, job: Any, **overrides: Any) -> BatchStartWorker:
@@ -35,7 +42,7 @@ async def _enqueue(redis: ArqRedis, count: int, **options: Any) -> None:
         await redis.enqueue_job("job", i, _job_id=f"job-{i}", _queue_name=QUEUE, **options)
 
 
-async def test_two_workers_racing_run_each_job_once(redis_url: str) -> None:
+async def test_two_workers_racing_run_each_job_once(clean: None, redis_url: str) -> None:
     redis = ArqRedis.from_url(redis_url)
     ran: Counter[int] = Counter()
 
@@ -53,7 +60,9 @@ async def test_two_workers_racing_run_each_job_once(redis_url: str) -> None:
         await redis.aclose()
 
 
-async def test_a_worker_runs_no_more_jobs_at_once_than_max_jobs(redis_url: str) -> None:
+async def test_a_worker_runs_no_more_jobs_at_once_than_max_jobs(
+    clean: None, redis_url: str
+) -> None:
     redis = ArqRedis.from_url(redis_url)
     changed = asyncio.Condition()
     gate = asyncio.Event()
@@ -83,7 +92,7 @@ async def test_a_worker_runs_no_more_jobs_at_once_than_max_jobs(redis_url: str) 
         await redis.aclose()
 
 
-async def test_a_job_deferred_to_later_is_not_started_early(redis_url: str) -> None:
+async def test_a_job_deferred_to_later_is_not_started_early(clean: None, redis_url: str) -> None:
     redis = ArqRedis.from_url(redis_url)
     ran: list[int] = []
 
