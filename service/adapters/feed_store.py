@@ -453,6 +453,11 @@ class FeedStore:
             await self._enqueue(keys=[queue], args=args)
         return claimed
 
+    async def next_due(self) -> float | None:
+        """The earliest due time in the due set (None when it is empty)."""
+        first = await _a(self._r.zrange(K.FEEDS_DUE, 0, 0, withscores=True))
+        return float(first[0][1]) if first else None
+
     async def reschedule(self, feed_id: str, due: float) -> None:
         """Move a claimed feed's due time (a deferral); nothing else changes."""
         await self._batch.execute("ZADD", K.FEEDS_DUE, "XX", repr(due), feed_id)
