@@ -350,14 +350,13 @@ class FeedStore:
         pipe = self._r.pipeline(transaction=True)
         for f in feeds:
             key = K.feed(f.feed_id)
-            mapping: dict[str, str | float] = {
-                "url": f.url,
-                "host": host_of(f.url),
-                "tags": json.dumps(list(f.tags)),
-                "backfill": f.backfill,
-            }
+            mapping: dict[str, str | float] = {"url": f.url, "host": host_of(f.url)}
             cleared = []
+            # Fields at their default are not stored (`FeedState.from_hash` fills
+            # them in): ten thousand feeds, ten thousand copies of "[]" and "0".
             for name, value in (
+                ("tags", json.dumps(list(f.tags)) if f.tags else None),
+                ("backfill", f.backfill),
                 ("name", f.name),
                 ("interval", f.interval),
                 ("min_interval", f.min_interval),
@@ -548,7 +547,11 @@ class FeedStore:
             elif value == "":
                 cleared.append(name)
         if update.history is not None:
-            mapping["history"] = update.history.encode()
+            encoded = update.history.encode()
+            if encoded:
+                mapping["history"] = encoded
+            else:
+                cleared.append("history")
         if update.ttl_seconds is not None:
             mapping["ttl"] = f"{update.ttl_seconds:.0f}"
         if update.unconditional:
