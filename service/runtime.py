@@ -88,15 +88,17 @@ class Service:
         p = self.pipeline
         holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
         lease = Lease(self.resources.redis, K.SCHEDULER_LEASE, holder)
-        tick_s = self.settings.polling.tick
         while not self._stop.is_set():
+            tick_s = wait = p.settings.polling.tick
             try:
                 if await lease.acquire(ttl_seconds=max(3 * tick_s, 5.0)):
+                    began = p.clock()
                     await scheduling.tick(p)
+                    wait = await scheduling.next_tick_in(p, began)
             except Exception:  # one failed tick must not end scheduling
                 log.exception("scheduler tick failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=tick_s)
+                await asyncio.wait_for(self._stop.wait(), timeout=wait)
         await lease.release()
 
     async def reload(self) -> bool:

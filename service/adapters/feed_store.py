@@ -8,11 +8,13 @@ fetch reads one hash and writes it back in one round trip.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from arq.constants import expires_extra_ms, job_key_prefix, result_key_prefix
 from redis.asyncio import Redis
 
 from service.adapters import redis_keys as K
@@ -25,7 +27,7 @@ from service.adapters.host_budget import (
     host_of,
     host_slots_key,
 )
-from service.adapters.redis_async import resolved, text
+from service.adapters.redis_async import AutoPipeline, resolved, text
 from service.core.schedule import (
     FeedStatus,
     Health,
@@ -44,6 +46,13 @@ _s = text
 # Fields a fetch may clear; the rest of a status or redirect count is rewritten whole.
 _STATUS_FIELDS = ("health", "errors", "failing_since", "last_error", "last_ok_at")
 _REDIRECT_FIELDS = ("redirect_target", "redirect_seen", "redirect_first_seen")
+
+
+def seen_member(entry_key: str) -> bytes:
+    """An entry key as its feed's seen set holds it: 8 bytes of its hash, not the
+    GUID or link itself (a seen set is most of a feed's memory otherwise). Two keys
+    of one feed collide with a chance of about n^2 / 2^65: nil for 5,000 entries."""
+    return hashlib.blake2b(entry_key.encode(), digest_size=8).digest()
 
 
 def _decode(raw: Mapping[Any, Any]) -> dict[str, str]:
@@ -290,6 +299,28 @@ return n
 """
 
 
+# KEYS: the feed's seen set, the process queue. ARGV: now (s), seen cap, job expiry
+# ms, number of jobs, then job id, score, payload per job, then seen members.
+# New entries' process jobs (arq's format, as `ArqRedis.enqueue_job` would write them,
+# refused when the job or its result exists) and the seen set, atomically: an entry
+# is never marked seen without its job, nor enqueued twice.
+_RECORD_ENTRIES = f"""
+local n = tonumber(ARGV[4])
+for i = 5, 4 + 3 * n, 3 do
+  local id = ARGV[i]
+  if redis.call('EXISTS', '{result_key_prefix}' .. id) == 0 and
+     redis.call('SET', '{job_key_prefix}' .. id, ARGV[i + 2], 'NX', 'PX', ARGV[3]) then
+    redis.call('ZADD', KEYS[2], ARGV[i + 1], id)
+  end
+end
+for i = 5 + 3 * n, #ARGV do
+  redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[i])
+end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[2]) - 1)
+return n
+"""
+
+
 class FeedStore:
     """Feeds, their due times, and (`hosts`) the per-host budget their fetches share."""
 
@@ -301,8 +332,12 @@ class FeedStore:
         self._seen_cap = seen_per_feed
         self._claim_due = redis.register_script(_CLAIM_DUE)
         self._enqueue = redis.register_script(_ENQUEUE)
-        self._begin_fetch = redis.register_script(_BEGIN_FETCH)
-        self._record_poll = redis.register_script(_RECORD_POLL)
+        # A fetch's calls go through one auto-pipeline: the hundreds of fetches in
+        # flight share round trips (see AutoPipeline).
+        self._batch = AutoPipeline(redis)
+        self._begin_fetch = self._batch.script(_BEGIN_FETCH)
+        self._record_poll = self._batch.script(_RECORD_POLL)
+        self._record_entries = self._batch.script(_RECORD_ENTRIES)
 
     async def sync(self, feeds: Sequence[FeedRecord], first_due: dict[str, float]) -> list[str]:
         """Make Redis hold exactly the configured feeds; returns the removed ids.
@@ -315,14 +350,13 @@ class FeedStore:
         pipe = self._r.pipeline(transaction=True)
         for f in feeds:
             key = K.feed(f.feed_id)
-            mapping: dict[str, str | float] = {
-                "url": f.url,
-                "host": host_of(f.url),
-                "tags": json.dumps(list(f.tags)),
-                "backfill": f.backfill,
-            }
+            mapping: dict[str, str | float] = {"url": f.url, "host": host_of(f.url)}
             cleared = []
+            # Fields at their default are not stored (`FeedState.from_hash` fills
+            # them in): ten thousand feeds, ten thousand copies of "[]" and "0".
             for name, value in (
+                ("tags", json.dumps(list(f.tags)) if f.tags else None),
+                ("backfill", f.backfill),
                 ("name", f.name),
                 ("interval", f.interval),
                 ("min_interval", f.min_interval),
@@ -418,9 +452,14 @@ class FeedStore:
             await self._enqueue(keys=[queue], args=args)
         return claimed
 
+    async def next_due(self) -> float | None:
+        """The earliest due time in the due set (None when it is empty)."""
+        first = await _a(self._r.zrange(K.FEEDS_DUE, 0, 0, withscores=True))
+        return float(first[0][1]) if first else None
+
     async def reschedule(self, feed_id: str, due: float) -> None:
         """Move a claimed feed's due time (a deferral); nothing else changes."""
-        await self._r.zadd(K.FEEDS_DUE, {feed_id: due}, xx=True)
+        await self._batch.execute("ZADD", K.FEEDS_DUE, "XX", repr(due), feed_id)
 
     async def begin_fetch(self, feed_id: str, now: float) -> tuple[FeedState, HostGrant] | None:
         """The feed and a slot on its host for this fetch (held by the feed id), in
@@ -454,17 +493,35 @@ class FeedStore:
         """For each entry key, whether this feed has shown it before."""
         if not keys:
             return []
-        scores = await self._r.zmscore(K.feed_seen(feed_id), list(keys))
-        return [score is not None for score in scores]
+        # Seen sets written before `seen_member` hold the keys themselves: both
+        # forms are asked for until those age out of the set.
+        members = [seen_member(k) for k in keys] + list(keys)
+        scores = await self._batch.execute("ZMSCORE", K.feed_seen(feed_id), *members)
+        n = len(keys)
+        return [a is not None or b is not None for a, b in zip(scores[:n], scores[n:], strict=True)]
 
     async def mark_seen(self, feed_id: str, keys: Sequence[str], now: float) -> None:
         """Record entry keys, keeping the newest `seen_per_feed`."""
-        if not keys:
+        await self.record_entries(feed_id, keys, now, queue="", jobs=())
+
+    async def record_entries(
+        self,
+        feed_id: str,
+        keys: Sequence[str],
+        now: float,
+        *,
+        queue: str,
+        jobs: Sequence[tuple[str, int, bytes]],
+    ) -> None:
+        """Enqueue arq jobs (id, score, payload) on `queue` and record entry keys as
+        seen, keeping the newest `seen_per_feed`, in one atomic round trip."""
+        if not keys and not jobs:
             return
-        pipe = self._r.pipeline(transaction=True)
-        pipe.zadd(K.feed_seen(feed_id), dict.fromkeys(keys, now), nx=True)
-        pipe.zremrangebyrank(K.feed_seen(feed_id), 0, -self._seen_cap - 1)
-        await pipe.execute()
+        args: list[str | int | bytes] = [int(now), self._seen_cap, expires_extra_ms, len(jobs)]
+        for job in jobs:
+            args += job
+        args += [seen_member(k) for k in keys]
+        await self._record_entries(keys=[K.feed_seen(feed_id), queue or K.FEEDS_DUE], args=args)
 
     async def record_poll(
         self, feed_id: str, update: PollUpdate, *, release: tuple[str, str] | None = None
@@ -490,7 +547,11 @@ class FeedStore:
             elif value == "":
                 cleared.append(name)
         if update.history is not None:
-            mapping["history"] = update.history.encode()
+            encoded = update.history.encode()
+            if encoded:
+                mapping["history"] = encoded
+            else:
+                cleared.append("history")
         if update.ttl_seconds is not None:
             mapping["ttl"] = f"{update.ttl_seconds:.0f}"
         if update.unconditional:

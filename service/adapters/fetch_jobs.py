@@ -7,6 +7,9 @@ cannot tell the two apart.
 A job may name several feeds, comma-separated (feed ids are hex): arq's own work
 per job (six Redis round trips) is then shared by the feeds of the job, which the
 fetch stage runs concurrently. `polling.feeds_per_job` sets how many.
+
+Process jobs are written the same way by the fetch that finds new entries, in the
+same round trip as the feed's seen set (`FeedStore.record_entries`).
 """
 
 from __future__ import annotations
@@ -41,3 +44,15 @@ def fetch_job_payloads(
         payload = serialize_job(function, (names,), {}, None, enqueue_ms)
         args += [job_id, enqueue_ms, payload]
     return args
+
+
+def process_job_payloads(
+    function: str, jobs: Sequence[tuple[str, dict[str, object]]], now: float
+) -> list[tuple[str, int, bytes]]:
+    """(job id, score, payload) of process jobs, one entry each, exactly as
+    `ArqJobQueue.enqueue_process` would enqueue them (`process:<job key>`)."""
+    enqueue_ms = int(now * 1000)
+    return [
+        (f"process:{key}", enqueue_ms, serialize_job(function, (entry,), {}, None, enqueue_ms))
+        for key, entry in jobs
+    ]

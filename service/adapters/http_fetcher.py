@@ -8,6 +8,7 @@ decide whether to adopt a permanent one; a loop or an over-long chain is an erro
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -52,6 +53,13 @@ class FetchResult:
 
 
 _HINT_HEADERS = ("cache-control", "expires", "retry-after", "age")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parsed(url: str) -> URL:
+    """A feed's URL parsed once (yarl's parse and host encoding cost as much as a
+    304 round trip's Redis work); URL objects are immutable."""
+    return URL(url)
 
 
 def redirect_hops(history: Sequence[Any]) -> tuple[tuple[int, str], ...]:
@@ -101,7 +109,10 @@ class HttpFetcher:
             headers["If-Modified-Since"] = last_modified
         try:
             async with self._session.get(
-                url, headers=headers, timeout=self._timeout, max_redirects=MAX_REDIRECTS + 1
+                _parsed(url),
+                headers=headers,
+                timeout=self._timeout,
+                max_redirects=MAX_REDIRECTS + 1,
             ) as resp:
                 hops = redirect_hops(resp.history)
                 base = FetchResult(
@@ -146,9 +157,7 @@ class HttpFetcher:
             hops = redirect_hops(exc.history)
             problem = _chain_problem(url, hops) or f"more than {MAX_REDIRECTS} redirects"
             status = hops[-1][0] if hops else None
-            return FetchResult(
-                FetchOutcome.REDIRECT_ERROR, status=status, error=problem, hops=hops
-            )
+            return FetchResult(FetchOutcome.REDIRECT_ERROR, status=status, error=problem, hops=hops)
         except (aiohttp.ClientError, OSError) as exc:
             detail = str(exc) or type(exc).__name__
             return FetchResult(FetchOutcome.CONNECTION_ERROR, error=detail)

@@ -10,11 +10,13 @@ import logging
 import time
 from dataclasses import dataclass, replace
 
+from service.adapters import redis_keys as K
 from service.adapters.feed_parser import FeedParseError, ParsedFeed, parse_feed_traced
 from service.adapters.feed_store import FeedState, PollUpdate
-from service.adapters.fetch_jobs import FEED_SEPARATOR
+from service.adapters.fetch_jobs import FEED_SEPARATOR, process_job_payloads
 from service.adapters.host_budget import HostGrant, host_of
 from service.adapters.http_fetcher import FetchOutcome, FetchResult
+from service.adapters.job_queue import PROCESS_JOB
 from service.core import schedule
 from service.core.entries import Entry, entry_to_dict, loggable_url
 from service.core.schedule import FeedHints, PollPolicy
@@ -48,7 +50,9 @@ def process_job_key(feed_id: str, entry: Entry) -> str:
 
 
 def body_hash(body: bytes) -> str:
-    return hashlib.blake2b(body, digest_size=12).hexdigest()
+    """8 bytes are plenty: a collision would skip one changed body's parse, at odds
+    of 2^-64 per fetch; the hash is stored on every feed."""
+    return hashlib.blake2b(body, digest_size=8).hexdigest()
 
 
 def feed_policy(p: Pipeline, state: FeedState) -> PollPolicy:
@@ -203,11 +207,16 @@ async def _new_entries(
 ) -> list[Entry]:
     unseen = await _unseen(p, state, parsed.entries)
     new = _newest_first(unseen)[: state.backfill] if state.polls == 0 else unseen
-    # Enqueue before marking seen: a crash in between re-enqueues (same job ids,
-    # idempotent stages) rather than losing the entries.
-    for entry in new:
-        await p.queue.enqueue_process(process_job_key(state.feed_id, entry), entry_to_dict(entry))
-    await p.feeds.mark_seen(state.feed_id, [e.key() for e in unseen], now)
+    # The process jobs and the seen set are written together, atomically: an entry
+    # is never marked seen without its job (job ids make a repeat harmless).
+    jobs = [(process_job_key(state.feed_id, e), entry_to_dict(e)) for e in new]
+    await p.feeds.record_entries(
+        state.feed_id,
+        [e.key() for e in unseen],
+        now,
+        queue=K.QUEUE_PROCESS,
+        jobs=process_job_payloads(PROCESS_JOB, jobs, now),
+    )
     p.metrics.entries_new.inc(len(new))
     return new
 

@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 FIRST_POLL_SPREAD = 10.0
 # At most this many claims per tick, whatever the batch size: a tick stays short.
 MAX_ROUNDS_PER_TICK = 20
+# The shortest wait between two ticks, when a feed comes due sooner than `tick`.
+MIN_TICK_GAP = 0.05
 
 
 _DEFAULTS = PollPolicy()
@@ -113,3 +115,16 @@ async def tick(p: Pipeline) -> int:
         )
     p.metrics.scheduler_ticks.inc()
     return enqueued
+
+
+async def next_tick_in(p: Pipeline, tick_began: float) -> float:
+    """Seconds until the next tick: `polling.tick`, or less when a feed comes due
+    before that (a feed given its host's turn 0.2 s from now is then fetched at its
+    turn, not up to a whole tick late). Feeds the tick begun at `tick_began` saw
+    due and left waiting (held back by the queue bound, or past its rounds) get no
+    early tick: the usual tick takes them."""
+    tick_s = p.settings.polling.tick
+    first = await p.feeds.next_due()
+    if first is None or first <= tick_began:
+        return tick_s
+    return min(tick_s, max(MIN_TICK_GAP, first - p.clock()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email.utils import formatdate
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from arq.connections import ArqRedis
 
@@ -11,6 +12,7 @@ from demo.feed_server import FeedServer, Item
 from service.adapters.job_queue import ArqJobQueue
 from service.core.entries import feed_id_for
 from service.http_app import make_app
+from service.pipeline import scheduling
 from tests.integration.conftest import make_settings
 from tests.integration.polling_support import Clock, clocked_pipeline, due_of, poll_when_due
 
@@ -248,3 +250,35 @@ async def test_errors_back_off_from_twice_a_short_interval(
         second = await due_of(arq_redis, feed_id) - clock.now
     assert 18 <= first <= 22  # 2 x 10 s, +-10 %
     assert 36 <= second <= 44
+
+
+async def test_the_scheduler_ticks_early_for_a_feed_due_before_its_next_tick(
+    redis_url: str, arq_redis: ArqRedis
+) -> None:
+    clock = Clock()
+    url = "http://127.0.0.1:9/soon.xml"
+    base = make_settings(feeds=[{"url": url}])
+    polling = base.polling.model_copy(update={"tick": 2.0})
+    settings = base.model_copy(update={"polling": polling})
+    feed_id = feed_id_for(url)
+    async with clocked_pipeline(settings, redis_url, clock) as p:
+        began = clock.now - 0.5  # the tick began half a second ago
+        waits = {}
+        for name, due_in in [
+            ("soon", 0.3),
+            ("now-ish", 0.001),
+            ("due during the tick", -0.2),
+            ("later", 10.0),
+            ("held back", -1.0),
+        ]:
+            await arq_redis.zadd("fw:feeds:due", {feed_id: clock.now + due_in})
+            waits[name] = await scheduling.next_tick_in(p, began)
+    # a turn 0.3 s away is taken then; nothing sooner than the minimum gap; a feed
+    # the tick saw due and left waiting (held back) waits for the usual tick
+    assert waits == {
+        "soon": pytest.approx(0.3, abs=1e-3),
+        "now-ish": scheduling.MIN_TICK_GAP,
+        "due during the tick": scheduling.MIN_TICK_GAP,
+        "later": 2.0,
+        "held back": 2.0,
+    }
