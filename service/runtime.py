@@ -21,6 +21,7 @@ from service.adapters import redis_keys as K
 from service.adapters.job_queue import ArqJobQueue
 from service.adapters.redis_store import Lease
 from service.http_app import make_app
+from service.long_lived import freeze_long_lived
 from service.pipeline import scheduling
 from service.pipeline.context import Pipeline
 from service.settings import ConfigError, Settings, load_settings
@@ -59,6 +60,7 @@ class Service:
 
     async def start(self) -> None:
         self.pipeline, self.resources = build_pipeline(self.settings, self.redis_url)
+        freeze_long_lived()  # the compiled rules live as long as this config
         p = self.pipeline
         await scheduling.sync_feeds(p)
         queue = ArqJobQueue(self.resources.redis)
@@ -118,6 +120,8 @@ class Service:
         # config or the new one, never half of each.
         self.pipeline.routing = routing
         self.pipeline.settings = settings
+        del routing
+        freeze_long_lived()  # frees the replaced config, freezes the new one
         self.pipeline.metrics.prime(
             (r.name for r in settings.rules), (d.type for d in settings.destinations.values())
         )
