@@ -815,7 +815,8 @@ def parse_fast(
         root = etree.fromstring(body, _PARSER)
     except etree.XMLSyntaxError as exc:
         raise Declined(f"not well-formed: {exc}") from None
-    if root.getroottree().docinfo.doctype:  # entity declarations live only in a DOCTYPE
+    doctype = root.getroottree().docinfo.doctype  # type: ignore[union-attr]  # not in lxml-stubs
+    if doctype:  # entity declarations live only in a DOCTYPE
         raise Declined("DOCTYPE or xml:base")
     tag = root.tag
     if tag == "rss":
