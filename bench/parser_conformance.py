@@ -5,7 +5,10 @@ root), parses it with `parse_feed` (lxml fast path, feedparser fallback) and wit
 feedparser alone, and compares the fields feedwatch uses: feed title and ttl; per
 entry title, link, id, published, summary, content, author (and tags); the
 warning; and whether the body is refused. A `Content-type:` header named in a
-file's header comment is passed to both, as a server would send it.
+file's header comment is passed to both, as a server would send it. Where the
+fast path reads a file, its pending reading (each entry's key first, its text
+when wanted, as the pipeline reads a changed feed) must give the same keys and
+entries; a difference counts as a disagreement.
 
 Run: .venv/bin/python bench/parser_conformance.py [-v]
 Exits 0 and says "skipped" when the corpus is absent. Last line: one JSON object.
@@ -22,6 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from service.adapters.fast_feed_parser import (  # noqa: E402
+    Declined,
+    parse_fast,
+    parse_fast_pending,
+)
 from service.adapters.feed_parser import (  # noqa: E402
     FeedParseError,
     ParsedFeed,
@@ -102,6 +110,28 @@ def check_html_rewrite(files: list[Path]) -> tuple[int, list[str]]:
     return len(snippets), bad
 
 
+def check_pending(body: bytes, ctype: str | None) -> list[str]:
+    """Where the fast path reads a feed, the pending reading (keys first, text on
+    demand) must give the same keys and, read, the same entries."""
+    try:
+        title, entries, ttl = parse_fast(body, "conformance", ctype)
+    except Declined:
+        return []
+    try:
+        head, pending, pending_ttl = parse_fast_pending(body, "conformance", ctype)
+    except Declined as exc:
+        return [f"pending reading declined: {exc}"]
+    if (head, pending_ttl, len(pending)) != (title, ttl, len(entries)):
+        return ["pending reading: another title, ttl or entry count"]
+    problems = []
+    for i, (entry, item) in enumerate(zip(entries, pending, strict=True)):
+        if item.key is not None and item.key != entry.key():
+            problems.append(f"entry {i}: key {item.key!r:.60} != {entry.key()!r:.60}")
+        elif item.read() != entry:
+            problems.append(f"entry {i}: read differently")
+    return problems
+
+
 def main() -> int:
     verbose = "-v" in sys.argv
     if not CORPUS.is_dir():
@@ -128,7 +158,7 @@ def main() -> int:
         else:
             key = re.sub(r"'[^']*'|\d+", "…", declined)[:60]
             reasons[key] = reasons.get(key, 0) + 1
-        diffs = compare(ours, ref)
+        diffs = compare(ours, ref) + check_pending(body, ctype)
         if diffs:
             disagreements[str(path.relative_to(CORPUS))] = diffs
     snippets, html_bad = check_html_rewrite(files)

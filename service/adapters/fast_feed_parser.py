@@ -28,7 +28,8 @@ import re
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from functools import partial
+from typing import Any, TypeVar, cast
 
 from feedparser.api import StrictFeedParser
 from feedparser.datetimes import _parse_date
@@ -38,6 +39,8 @@ from feedparser.urls import RelativeURIResolver, resolve_relative_uris
 from lxml import etree
 
 from service.core.entries import Entry
+
+_E = TypeVar("_E")
 
 ATOM = "http://www.w3.org/2005/Atom"
 RSS1 = "http://purl.org/rss/1.0/"
@@ -703,6 +706,8 @@ def _rss_item(item: Any, feed_id: str, allowed: frozenset[str], rss1: bool) -> E
 
 
 _ATOM_URI = _q(ATOM, "uri")
+_ATOM_ID = _q(ATOM, "id")
+_ATOM_LINK = _q(ATOM, "link")
 
 
 def _atom_person(el: Any) -> str:
@@ -730,6 +735,25 @@ def _atom_person(el: Any) -> str:
 _ATOM_REPEATABLE = frozenset({"link", "category", "contributor"})
 
 
+def _atom_alternate(link: Any, alternate: str | None) -> str | None:
+    """The entry's alternate link after this `<link>` (the last such link wins)."""
+    attrs = dict(link.items())
+    if not attrs.keys() <= _ATOM_LINK_ATTRS:
+        raise Declined("unexpected attribute on an Atom link")
+    if len(link) or (link.text or "").strip():
+        raise Declined("link with content")
+    href = attrs.get("href")
+    if href is None:
+        raise Declined("link without href")
+    rel = attrs.get("rel", "alternate")
+    kind = attrs.get("type")
+    if rel != rel.lower() or (kind is not None and kind != kind.lower()):
+        raise Declined("link rel or type in upper case")
+    if rel == "alternate" and (kind is None or kind in _HTML_LINK_TYPES):
+        return _uri(href)
+    return alternate
+
+
 def _atom_entry(entry: Any, feed_id: str) -> Entry:
     if entry.attrib:
         _plain_attrs(entry)
@@ -749,20 +773,7 @@ def _atom_entry(entry: Any, feed_id: str) -> Entry:
         if local == "title":
             f.title = _atom_text(child)
         elif local == "link":
-            attrs = dict(child.items())
-            if not attrs.keys() <= _ATOM_LINK_ATTRS:
-                raise Declined("unexpected attribute on an Atom link")
-            if len(child) or (child.text or "").strip():
-                raise Declined("link with content")
-            href = attrs.get("href")
-            if href is None:
-                raise Declined("link without href")
-            rel = attrs.get("rel", "alternate")
-            kind = attrs.get("type")
-            if rel != rel.lower() or (kind is not None and kind != kind.lower()):
-                raise Declined("link rel or type in upper case")
-            if rel == "alternate" and (kind is None or kind in _HTML_LINK_TYPES):
-                alternate = _uri(href)
+            alternate = _atom_alternate(child, alternate)
         elif local == "id":
             if child.attrib:
                 _plain_attrs(child)
@@ -808,6 +819,63 @@ def parse_fast(
 
     Raises `Declined` with the reason whenever it cannot be sure.
     """
+    root = _root(body, content_type)
+    tag = root.tag
+    if tag == "rss":
+        return _parse_rss2(
+            root, feed_id, lambda c, allowed, rss1: _rss_item(c, feed_id, allowed, rss1)
+        )
+    if tag == _q(ATOM, "feed"):
+        return _parse_atom(root, feed_id, lambda c: _atom_entry(c, feed_id))
+    if tag == _q(RDF, "RDF"):
+        return _parse_rss1(
+            root, feed_id, lambda c, allowed, rss1: _rss_item(c, feed_id, allowed, rss1)
+        )
+    raise Declined(f"root element {tag!r}")
+
+
+class Pending:
+    """An entry whose key is known and whose text is read only if it is wanted.
+
+    `key` is what `Entry.key()` will be, or None when that needs the entry's text
+    (no guid and no link). `read()` reads the entry in full, exactly as
+    `parse_fast` would, and raises `Declined` where `parse_fast` would."""
+
+    __slots__ = ("_read", "key")
+
+    def __init__(self, key: str | None, read: Callable[[], Entry]) -> None:
+        self.key = key
+        self._read = read
+
+    def read(self) -> Entry:
+        return self._read()
+
+
+def parse_fast_pending(
+    body: bytes, feed_id: str, content_type: str | None = None
+) -> tuple[str, list[Pending], int | None]:
+    """`parse_fast`, reading of each entry only what makes its key.
+
+    A changed feed mostly repeats entries already seen; their summaries and
+    content, the costly part, need not be read. The document and the feed's own
+    elements are checked as `parse_fast` checks them; an entry is checked as far
+    as its key needs, and in full when it is read."""
+    root = _root(body, content_type)
+    tag = root.tag
+    if tag == "rss":
+        return _parse_rss2(
+            root, feed_id, lambda c, allowed, rss1: _pending_rss_item(c, feed_id, allowed, rss1)
+        )
+    if tag == _q(ATOM, "feed"):
+        return _parse_atom(root, feed_id, lambda c: _pending_atom_entry(c, feed_id))
+    if tag == _q(RDF, "RDF"):
+        return _parse_rss1(
+            root, feed_id, lambda c, allowed, rss1: _pending_rss_item(c, feed_id, allowed, rss1)
+        )
+    raise Declined(f"root element {tag!r}")
+
+
+def _root(body: bytes, content_type: str | None) -> Any:
     _check_encoding(body, content_type)
     if b"xml:base" in body:
         raise Declined("DOCTYPE or xml:base")
@@ -818,17 +886,74 @@ def parse_fast(
     doctype = root.getroottree().docinfo.doctype  # type: ignore[union-attr]  # not in lxml-stubs
     if doctype:  # entity declarations live only in a DOCTYPE
         raise Declined("DOCTYPE or xml:base")
-    tag = root.tag
-    if tag == "rss":
-        return _parse_rss2(root, feed_id)
-    if tag == _q(ATOM, "feed"):
-        return _parse_atom(root, feed_id)
-    if tag == _q(RDF, "RDF"):
-        return _parse_rss1(root, feed_id)
-    raise Declined(f"root element {tag!r}")
+    return root
 
 
-def _parse_rss2(root: Any, feed_id: str) -> tuple[str, list[Entry], int | None]:
+def _entry_key(guid: str | None, guid_is_link: bool, link: str | None) -> str | None:
+    """`Entry.key()` from the fields `_Fields.entry` makes the guid and link of."""
+    if link is None and guid_is_link:
+        link = guid
+    if guid:
+        return "g:" + guid
+    if link:
+        return "l:" + link
+    return None
+
+
+def _pending_rss_item(item: Any, feed_id: str, allowed: frozenset[str], rss1: bool) -> Pending:
+    guid: str | None = item.get(_RDF_ABOUT) if rss1 else None
+    guid_is_link = False
+    link: str | None = None
+    kinds: set[int] = set()
+    for child in item:
+        tag = child.tag
+        kind = _RSS_KIND.get(tag) if tag in allowed else None
+        if kind != _GUID and kind != _LINK:
+            continue
+        if kind in kinds:
+            raise Declined(f"repeated {tag} in <{item.tag}>")
+        kinds.add(kind)
+        if len(child):
+            raise Declined(f"markup inside <{tag}>")
+        allowed_attrs = _ATTRS_BY_KIND.get(kind, _TEXT_ATTRS)
+        for key in child.attrib:
+            if key not in allowed_attrs:
+                raise Declined(f"attribute {key} on <{tag}>")
+        value = (child.text or "").strip()
+        if not value.isascii():
+            value = _finish_non_ascii(value)
+        if kind == _LINK:
+            link = _uri(value).replace("&amp;", "&")
+            link = _LINK_REF.sub(r"&\g<1>", link) if "&" in link else link
+        else:
+            guid_is_link = child.get("isPermaLink", "true") == "true"
+            guid = _uri(value) if guid_is_link and value else value
+    return Pending(
+        _entry_key(guid, guid_is_link, link),
+        partial(_rss_item, item, feed_id, allowed, rss1),
+    )
+
+
+def _pending_atom_entry(entry: Any, feed_id: str) -> Pending:
+    guid: str | None = None
+    alternate: str | None = None
+    for child in entry:
+        tag = child.tag
+        if tag == _ATOM_ID:
+            if guid is not None:
+                raise Declined(f"repeated {tag} in <{entry.tag}>")
+            if child.attrib:
+                _plain_attrs(child)
+            value = _text(child)
+            guid = _finish(_uri(value) if value else value)
+        elif tag == _ATOM_LINK:
+            alternate = _atom_alternate(child, alternate)
+    return Pending(_entry_key(guid, True, alternate), partial(_atom_entry, entry, feed_id))
+
+
+def _parse_rss2(
+    root: Any, feed_id: str, read: Callable[[Any, frozenset[str], bool], _E]
+) -> tuple[str, list[_E], int | None]:
     if root.get("version") not in (None, "2.0", "0.91", "0.92", "0.93", "0.94"):
         raise Declined(f"rss version {root.get('version')!r}")
     _plain_attrs(root, frozenset({"version"}))
@@ -839,7 +964,7 @@ def _parse_rss2(root: Any, feed_id: str) -> tuple[str, list[Entry], int | None]:
     _plain_attrs(channel)
     title = ""
     ttl: int | None = None
-    entries: list[Entry] = []
+    entries: list[_E] = []
     titles = ttls = 0
     for child in channel:
         tag = child.tag
@@ -848,7 +973,7 @@ def _parse_rss2(root: Any, feed_id: str) -> tuple[str, list[Entry], int | None]:
                 continue
             raise Declined(f"element {tag!r} in channel")
         if tag == "item":
-            entries.append(_rss_item(child, feed_id, _RSS2_ITEM, rss1=False))
+            entries.append(read(child, _RSS2_ITEM, False))
         elif tag == "title":
             titles += 1
             title = _rss_text(child, htmlish=False)
@@ -867,14 +992,16 @@ def _parse_rss2(root: Any, feed_id: str) -> tuple[str, list[Entry], int | None]:
     return title, entries, ttl
 
 
-def _parse_rss1(root: Any, feed_id: str) -> tuple[str, list[Entry], int | None]:
+def _parse_rss1(
+    root: Any, feed_id: str, read: Callable[[Any, frozenset[str], bool], _E]
+) -> tuple[str, list[_E], int | None]:
     title = ""
-    entries: list[Entry] = []
+    entries: list[_E] = []
     channels = 0
     for child in root:
         tag = child.tag
         if tag == _q(RSS1, "item"):
-            entries.append(_rss_item(child, feed_id, _RSS1_ITEM, rss1=True))
+            entries.append(read(child, _RSS1_ITEM, True))
         elif tag == _q(RSS1, "channel"):
             channels += 1
             for sub in child:
@@ -892,10 +1019,12 @@ def _parse_rss1(root: Any, feed_id: str) -> tuple[str, list[Entry], int | None]:
     return title, entries, None
 
 
-def _parse_atom(root: Any, feed_id: str) -> tuple[str, list[Entry], int | None]:
+def _parse_atom(
+    root: Any, feed_id: str, read: Callable[[Any], _E]
+) -> tuple[str, list[_E], int | None]:
     _plain_attrs(root, _TEXT_ATTRS)
     title = ""
-    entries: list[Entry] = []
+    entries: list[_E] = []
     titles = 0
     for child in root:
         tag = child.tag
@@ -905,7 +1034,7 @@ def _parse_atom(root: Any, feed_id: str) -> tuple[str, list[Entry], int | None]:
             raise Declined(f"element {tag!r} in feed")
         local = tag[_ATOM_PREFIX:]
         if local == "entry":
-            entries.append(_atom_entry(child, feed_id))
+            entries.append(read(child))
         elif local == "title":
             titles += 1
             title = _atom_text(child)

@@ -15,7 +15,7 @@ from xml.sax import SAXParseException
 
 import feedparser
 
-from service.adapters.fast_feed_parser import Declined, parse_fast
+from service.adapters.fast_feed_parser import Declined, Pending, parse_fast, parse_fast_pending
 from service.core.entries import Entry
 
 
@@ -86,9 +86,57 @@ def parse_feed_traced(
     return ParsedFeed(title=title, entries=usable, ttl_seconds=ttl), None
 
 
-def parse_with_feedparser(
+@dataclass(frozen=True, slots=True)
+class PendingFeed:
+    """A parsed feed whose entries are read only when wanted: each `Pending` has
+    its `Entry.key()`, and `read()` gives the entry (or raises `Declined`: the
+    fast path cannot read it after all, and the feed must go to feedparser)."""
+
+    title: str
+    entries: list[Pending]
+    ttl_seconds: int | None = None
+    warning: str | None = None
+
+
+def parse_feed_pending(
     body: bytes, feed_id: str, content_type: str | None = None
-) -> ParsedFeed:
+) -> tuple[PendingFeed, str | None]:
+    """`parse_feed_traced`, reading of each entry only its key until it is wanted.
+
+    A changed feed mostly repeats entries it has sent before; the pipeline reads in
+    full only those its seen set does not hold. Entries without a guid or a link
+    are read at once, since their key is a hash of their text. When the fast path
+    declines, feedparser reads the feed and every entry is ready."""
+    try:
+        title, pending, ttl = parse_fast_pending(body, feed_id, content_type)
+        entries: list[Pending] = []
+        for item in pending:
+            if item.key is not None:
+                entries.append(item)
+                continue
+            entry = item.read()
+            if _usable(entry):
+                entries.append(_ready(entry))
+    except Declined as declined:
+        return pending_feed(parse_with_feedparser(body, feed_id, content_type)), str(declined)
+    return PendingFeed(title=title, entries=entries, ttl_seconds=ttl), None
+
+
+def pending_feed(parsed: ParsedFeed) -> PendingFeed:
+    """A feed read in full, as a `PendingFeed` whose entries are all ready."""
+    return PendingFeed(
+        title=parsed.title,
+        entries=[_ready(e) for e in parsed.entries],
+        ttl_seconds=parsed.ttl_seconds,
+        warning=parsed.warning,
+    )
+
+
+def _ready(entry: Entry) -> Pending:
+    return Pending(entry.key(), lambda: entry)
+
+
+def parse_with_feedparser(body: bytes, feed_id: str, content_type: str | None = None) -> ParsedFeed:
     """The reference reading of a feed, by feedparser alone."""
     headers = {"content-type": content_type} if content_type else None
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)

@@ -11,7 +11,14 @@ import time
 from dataclasses import dataclass, replace
 
 from service.adapters import redis_keys as K
-from service.adapters.feed_parser import FeedParseError, ParsedFeed, parse_feed_traced
+from service.adapters.fast_feed_parser import Declined, Pending
+from service.adapters.feed_parser import (
+    FeedParseError,
+    PendingFeed,
+    parse_feed_pending,
+    parse_with_feedparser,
+    pending_feed,
+)
 from service.adapters.feed_store import FeedState, PollUpdate
 from service.adapters.fetch_jobs import FEED_SEPARATOR, process_job_payloads
 from service.adapters.host_budget import HostGrant, host_of
@@ -170,8 +177,18 @@ async def _fetch_with_slot(
         return FetchReport("unchanged"), True
     try:
         parsed, declined = await asyncio.to_thread(
-            parse_feed_traced, result.body, state.feed_id, result.content_type
+            parse_feed_pending, result.body, state.feed_id, result.content_type
         )
+        try:
+            new = await _new_entries(p, state, parsed, now)
+        except Declined as late:  # an unseen entry the fast path cannot read after all
+            declined = str(late)
+            parsed = pending_feed(
+                await asyncio.to_thread(
+                    parse_with_feedparser, result.body, state.feed_id, result.content_type
+                )
+            )
+            new = await _new_entries(p, state, parsed, now)
     except FeedParseError as exc:
         p.metrics.feed_parse.labels("feedparser").inc()
         p.metrics.parse_errors.inc()
@@ -181,7 +198,6 @@ async def _fetch_with_slot(
     p.metrics.fetches.labels("ok", result.status_class).inc()
     if parsed.warning:
         log.info("feed parsed with a warning: %s", parsed.warning, extra={"feed": state.feed_id})
-    new = await _new_entries(p, state, parsed, now)
     history = state.publish_history
     if state.polls > 0:
         history = history.record(now, len(new), policy)
@@ -203,16 +219,23 @@ async def _fetch_with_slot(
 
 
 async def _new_entries(
-    p: Pipeline, state: FeedState, parsed: ParsedFeed, now: float
+    p: Pipeline, state: FeedState, parsed: PendingFeed, now: float
 ) -> list[Entry]:
-    unseen = await _unseen(p, state, parsed.entries)
+    """Read in full the entries the feed's seen set does not hold, send the new ones
+    on and record them as seen. Raises `Declined` (having written nothing) when the
+    fast path cannot read one of them."""
+    unseen_pending = await _unseen(p, state, parsed.entries)
+    if len(unseen_pending) > _READ_INLINE:
+        unseen = await asyncio.to_thread(_read_all, unseen_pending)
+    else:
+        unseen = _read_all(unseen_pending)
     new = _newest_first(unseen)[: state.backfill] if state.polls == 0 else unseen
     # The process jobs and the seen set are written together, atomically: an entry
     # is never marked seen without its job (job ids make a repeat harmless).
     jobs = [(process_job_key(state.feed_id, e), entry_to_dict(e)) for e in new]
     await p.feeds.record_entries(
         state.feed_id,
-        [e.key() for e in unseen],
+        [e.key for e in unseen_pending if e.key is not None],  # the keys the seen set was asked
         now,
         queue=K.QUEUE_PROCESS,
         jobs=process_job_payloads(PROCESS_JOB, jobs, now),
@@ -306,11 +329,21 @@ async def _fail(
     return FetchReport(outcome, error=error)
 
 
-async def _unseen(p: Pipeline, state: FeedState, entries: list[Entry]) -> list[Entry]:
+async def _unseen(p: Pipeline, state: FeedState, entries: list[Pending]) -> list[Pending]:
     """Entries never seen in this feed, each once. On a feed's first poll they are
     all unseen, and only its `backfill` newest go on."""
-    unique: dict[str, Entry] = {}
+    unique: dict[str, Pending] = {}
     for entry in entries:
-        unique.setdefault(entry.key(), entry)
+        if entry.key is not None:  # always set by parse_feed_pending
+            unique.setdefault(entry.key, entry)
     seen = await p.feeds.seen(state.feed_id, list(unique))
     return [e for e, was_seen in zip(unique.values(), seen, strict=True) if not was_seen]
+
+
+# A few entries are read on the event loop (tens of microseconds each); a feed's
+# first poll, with all its entries new, is read in a thread.
+_READ_INLINE = 4
+
+
+def _read_all(entries: list[Pending]) -> list[Entry]:
+    return [entry.read() for entry in entries]

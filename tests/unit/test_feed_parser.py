@@ -15,6 +15,7 @@ from service.adapters.fast_feed_parser import Declined, feedparser_html, parse_d
 from service.adapters.feed_parser import (
     FeedParseError,
     parse_feed,
+    parse_feed_pending,
     parse_feed_traced,
     parse_with_feedparser,
 )
@@ -58,7 +59,10 @@ def test_rss_fields_follow_feedparser_rules() -> None:
     assert feed.title == "World News & Analysis"
     assert feed.ttl_seconds == 20 * 60
     assert first.guid == "urn:news:1001"
-    assert first.link == "https://news.example.com/world/ceasefire-talks?utm_source=rss&utm_medium=feed"
+    assert (
+        first.link
+        == "https://news.example.com/world/ceasefire-talks?utm_source=rss&utm_medium=feed"
+    )
     assert first.tags == ("World", "Diplomacy")
     assert first.published == datetime(2026, 11, 24, 17, 30, tzinfo=UTC)
     assert first.author == "Jane Reporter"
@@ -193,3 +197,55 @@ def test_parsing_in_several_threads_gives_the_same_entries() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(lambda b: parse_feed(b, "f1"), bodies))
     assert got == expected
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FEEDS.glob("fast-*.xml")))
+def test_pending_entries_have_the_keys_and_text_of_the_full_reading(name: str) -> None:
+    body = fixture(name)
+    full = parse_feed(body, "f1")
+    pending, declined = parse_feed_pending(body, "f1")
+    assert declined is None
+    assert (pending.title, pending.ttl_seconds) == (full.title, full.ttl_seconds)
+    assert [p.key for p in pending.entries] == [e.key() for e in full.entries]
+    assert [p.read() for p in pending.entries] == full.entries
+
+
+def test_pending_atom_key_takes_the_last_alternate_link_and_hash_when_there_is_none() -> None:
+    body = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+<entry><title>a</title>
+  <link rel="alternate" type="text/html" href="https://x.example/first"/>
+  <link rel="related" href="https://x.example/other"/>
+  <link href="https://x.example/last"/>
+  <summary>s</summary></entry>
+<entry><title>no id, no link</title><summary>only text</summary></entry>
+</feed>"""
+    full = parse_feed(body, "f1")
+    pending, _ = parse_feed_pending(body, "f1")
+    assert [p.key for p in pending.entries] == [e.key() for e in full.entries]
+    assert pending.entries[0].key == "l:https://x.example/last"
+    assert pending.entries[1].key is not None
+    assert pending.entries[1].key.startswith("h:")
+
+
+def test_pending_entry_the_fast_path_cannot_read_declines_only_when_read() -> None:
+    body = b"""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>
+<item><title>new</title><guid>https://x.example/2</guid><category></category></item>
+<item><title>old</title><guid>https://x.example/1</guid></item></channel></rss>"""
+    with pytest.raises(Declined):
+        parse_fast(body, "f1")
+    pending, declined = parse_feed_pending(body, "f1")
+    assert declined is None
+    assert [p.key for p in pending.entries] == ["g:https://x.example/2", "g:https://x.example/1"]
+    assert pending.entries[1].read().title == "old"
+    with pytest.raises(Declined, match="empty category"):
+        pending.entries[0].read()
+
+
+def test_declined_feed_comes_pending_with_feedparser_entries_ready() -> None:
+    body = fixture("fallback-latin1.xml")  # declined as a whole: not UTF-8
+    reference = parse_with_feedparser(body, "f1")
+    pending, declined = parse_feed_pending(body, "f1")
+    assert declined is not None
+    assert [p.read() for p in pending.entries] == reference.entries
+    assert [p.key for p in pending.entries] == [e.key() for e in reference.entries]
