@@ -2,10 +2,10 @@
 
 A config load compiles every rule into thousands of small objects (closures,
 tuples, per-rule trees) that live until the next reload. CPython's full
-collections traverse every tracked object each time, so with 10,000 rules they
-cost more than the work they interrupt (bench/matching.py: 13 % of matching
-time). `gc.freeze()` moves everything alive at that moment into a permanent
-generation the collector skips; it is the standard remedy (CPython docs, gc.freeze).
+collections traverse every tracked object each time; with the 10,000 rules of
+bench/matching.py that was 13 % of matching time (2.34 against 2.04 ms a story,
+measured once with and without freezing). `gc.freeze()` moves everything alive
+at that moment into a permanent generation the collector skips.
 """
 
 from __future__ import annotations

@@ -819,17 +819,29 @@ def parse_fast(
 
     Raises `Declined` with the reason whenever it cannot be sure.
     """
+    return _parse(body, content_type, feed_id, _rss_item, _atom_entry)
+
+
+def _parse(
+    body: bytes,
+    content_type: str | None,
+    feed_id: str,
+    rss_item: Callable[[Any, str, frozenset[str], bool], _E],
+    atom_entry: Callable[[Any, str], _E],
+) -> tuple[str, list[_E], int | None]:
+    """The document and the feed's own elements checked and read; each entry made
+    by `rss_item` or `atom_entry` (read in full, or only its key)."""
     root = _root(body, content_type)
     tag = root.tag
     if tag == "rss":
         return _parse_rss2(
-            root, feed_id, lambda c, allowed, rss1: _rss_item(c, feed_id, allowed, rss1)
+            root, feed_id, lambda c, allowed, rss1: rss_item(c, feed_id, allowed, rss1)
         )
     if tag == _q(ATOM, "feed"):
-        return _parse_atom(root, feed_id, lambda c: _atom_entry(c, feed_id))
+        return _parse_atom(root, feed_id, lambda c: atom_entry(c, feed_id))
     if tag == _q(RDF, "RDF"):
         return _parse_rss1(
-            root, feed_id, lambda c, allowed, rss1: _rss_item(c, feed_id, allowed, rss1)
+            root, feed_id, lambda c, allowed, rss1: rss_item(c, feed_id, allowed, rss1)
         )
     raise Declined(f"root element {tag!r}")
 
@@ -860,19 +872,7 @@ def parse_fast_pending(
     content, the costly part, need not be read. The document and the feed's own
     elements are checked as `parse_fast` checks them; an entry is checked as far
     as its key needs, and in full when it is read."""
-    root = _root(body, content_type)
-    tag = root.tag
-    if tag == "rss":
-        return _parse_rss2(
-            root, feed_id, lambda c, allowed, rss1: _pending_rss_item(c, feed_id, allowed, rss1)
-        )
-    if tag == _q(ATOM, "feed"):
-        return _parse_atom(root, feed_id, lambda c: _pending_atom_entry(c, feed_id))
-    if tag == _q(RDF, "RDF"):
-        return _parse_rss1(
-            root, feed_id, lambda c, allowed, rss1: _pending_rss_item(c, feed_id, allowed, rss1)
-        )
-    raise Declined(f"root element {tag!r}")
+    return _parse(body, content_type, feed_id, _pending_rss_item, _pending_atom_entry)
 
 
 def _root(body: bytes, content_type: str | None) -> Any:

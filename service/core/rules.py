@@ -536,7 +536,7 @@ class _Story:
 
     @property
     def wpos(self) -> _Positions:
-        """Positions of each folded form (for wildcards, stems and case-sensitive terms)."""
+        """Positions of each folded form (for wildcards)."""
         if self._wpos is None:
             self._wpos = _Positions(self.folded)
         return self._wpos
@@ -866,30 +866,6 @@ def _occurs_from(arr: list[str], form: str, start: int) -> bool:
     return True
 
 
-def _key_phrase_test(leaf: _Leaf, forms_: tuple[str, ...]) -> Test:
-    """A plain phrase of key forms: refused at once unless every word is in the story."""
-    first, rest = forms_[0], tuple(enumerate(forms_[1:], 1))
-    size = len(forms_)
-
-    def key_phrase(s: _Story) -> bool:
-        kfirst = s.kfirst
-        for form in forms_:
-            if form not in kfirst:
-                break
-        else:
-            arr = s.kpos.arr
-            limit = s.length - size
-            for p in s.kpos[first]:
-                if p <= limit and all(arr[p + i] == f for i, f in rest):
-                    return True
-        jpos = s.kjpos
-        if jpos and any(f in jpos for f in forms_):
-            return bool(leaf.hits(s, True))  # a compound may stand for one of the words
-        return False
-
-    return key_phrase
-
-
 def _leaf_test_alone(leaf: _Leaf) -> Test:
     words = leaf.words
     simple = leaf.slop is None and not leaf.prefix and leaf.field is None
@@ -920,9 +896,6 @@ def _leaf_test_alone(leaf: _Leaf) -> Test:
         forms_ = tuple(form for _, form in words)
         first, rest = forms_[0], tuple(enumerate(forms_[1:], 1))
         size = len(forms_)
-
-        if name == "k":
-            return _key_phrase_test(leaf, forms_)
 
         def phrase(s: _Story) -> bool:
             view = s.view(name)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -95,14 +97,13 @@ async def test_sighup_reloads_the_config(tmp_path: Path, redis_url: str, redis: 
 async def test_reload_frees_the_replaced_rules_though_loaded_ones_are_frozen(
     service: Service,
 ) -> None:
-    import gc
-    import weakref
-
     assert service.pipeline is not None
     assert service.config_path is not None
-    assert gc.get_freeze_count() > 0  # start froze the loaded config
-    old = weakref.ref(service.pipeline.routing.rules)
-    _write(service.config_path, [{"name": "truce", "query": "truce", "notify": ["console"]}])
-    assert await service.reload() is True
-    assert old() is None
-    gc.unfreeze()
+    try:
+        assert gc.get_freeze_count() > 0  # start froze the loaded config
+        old = weakref.ref(service.pipeline.routing.rules)
+        _write(service.config_path, [{"name": "truce", "query": "truce", "notify": ["console"]}])
+        assert await service.reload() is True
+        assert old() is None
+    finally:
+        gc.unfreeze()
