@@ -20,7 +20,7 @@ from functools import lru_cache
 # that joins it to the next word kept on the end ("cease-" of "cease-fire").
 HYPHENS = "-\u2010\u2011\u00ad"
 TOKEN = re.compile(r"\w[\w'\u2019\u02bc]*[" + HYPHENS + "]?")
-WORD = re.compile(r"\w[\w'\u2019\u02bc]*")
+TOKEN_SPLIT = re.compile("(" + TOKEN.pattern + ")")  # text and tokens, alternating
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})
 
 _BLOCK_TAGS = frozenset(

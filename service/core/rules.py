@@ -18,7 +18,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator, KeysView, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from itertools import chain, compress, islice, repeat
+from itertools import accumulate, compress, islice
 from operator import and_, itemgetter
 from typing import Any, TypeVar, overload
 
@@ -37,8 +37,7 @@ from service.core.query_language import (
     parse_query,
 )
 from service.core.rule_text import (
-    TOKEN,
-    WORD,
+    TOKEN_SPLIT,
     clean_text,
     folded_forms,
     forms,
@@ -429,10 +428,10 @@ class _Story:
         "_flat",
         "_fold_of",
         "_folded",
+        "_parts",
         "_prefixes",
         "_records",
-        "_span_iter",
-        "_spans",
+        "_starts",
         "_stem_keys",
         "_stems",
         "_views",
@@ -457,9 +456,12 @@ class _Story:
         body = clean_text(doc.body)
         self.body_offset = len(title) + 1
         self.text = title + "\n" + body
-        title_tokens = TOKEN.findall(title)
+        # Split, not findall: the pieces between tokens give each token's offset
+        # (for snippets) by one running sum, with no match object per token.
+        self._parts = title_parts, body_parts = TOKEN_SPLIT.split(title), TOKEN_SPLIT.split(body)
+        title_tokens = title_parts[1::2]
         self.body_start = len(title_tokens) + _GAP
-        surfaces = title_tokens + [""] * _GAP + TOKEN.findall(body)
+        surfaces = title_tokens + [""] * _GAP + body_parts[1::2]
         self.surfaces = surfaces  # a hyphen joining a word to the next stays on its end
         self.length = len(surfaces)
         # Each distinct surface is looked up in the rules' memo once; tokens then
@@ -473,8 +475,7 @@ class _Story:
         self._folded: list[str] | None = None
         self._prefixes: set[str] | None = None
         self.joins = joins = self._find_joins(distinct, records, karr)
-        self._spans: list[tuple[int, int]] = []
-        self._span_iter: Iterator[tuple[int, int]] | None = None
+        self._starts: list[int] | None = None
         self._wpos: _Positions | None = None
         key_joins = {p: _key(fold_of[surfaces[p]] + fold_of[surfaces[p + 1]]) for p in joins}
         k = _View(kpos, key_joins, lambda: karr)
@@ -612,34 +613,22 @@ class _Story:
             self._flat = text.replace("\xa0", " ")
         return self._flat
 
-    def char_spans(self, through: int) -> list[tuple[int, int]]:
-        """Character span in `text` of the token at each position, at least up to
-        position `through` (found as far as snippets need: usually the first lines)."""
-        spans = self._spans
-        if len(spans) <= through:
-            if self._span_iter is None:
-                offset = self.body_offset
-                self._span_iter = chain(
-                    map(_span, WORD.finditer(self.text, 0, offset - 1)),
-                    repeat((-1, -1), _GAP),
-                    map(_span, WORD.finditer(self.text, offset)),
-                )
-            spans.extend(islice(self._span_iter, through + 1 - len(spans)))
-        return spans
+    def starts(self) -> list[int]:
+        """Character offset in `text` of the token at each position (-1 in the gap)."""
+        starts = self._starts
+        if starts is None:
+            title_parts, body_parts = self._parts
+            # Pieces alternate between text and token: token j is piece 2j + 1.
+            title = list(accumulate(map(len, title_parts), initial=0))
+            body = list(accumulate(map(len, body_parts), initial=self.body_offset))
+            starts = self._starts = title[1:-1:2] + [-1] * _GAP + body[1:-1:2]
+        return starts
 
-    def char_spans_before(self, char: int) -> list[tuple[int, int]]:
-        """`char_spans`, found at least up to the first token that starts at or
-        after character `char` (or the last token)."""
-        spans = self._spans
-        while not spans or spans[-1][0] < char:
-            size = len(spans)
-            self.char_spans(size + 31)
-            if len(spans) == size:
-                break
-        return spans
-
-
-_span = re.Match.span
+    def end(self, p: int) -> int:
+        """Character offset in `text` just past the word at position p (its joining
+        hyphen, which the token keeps, is not part of the word)."""
+        surface = self.surfaces[p]
+        return self.starts()[p] + len(surface) - hyphenated(surface)
 
 
 # ---- compiled rules ----------------------------------------------------------
@@ -1207,11 +1196,11 @@ def _snippet(
     """A short piece of text around the first hit (or the whole text), and the
     (sorted) hits' spans within it."""
     text = story.flat()
+    starts = story.starts()
     first, first_end = 0, 0
     if hits:
         a, b = hits[0]
-        at = story.char_spans(b - 1)
-        first, first_end = at[a][0], at[b - 1][1]
+        first, first_end = starts[a], story.end(b - 1)
     start = 0 if whole else max(0, first - _SNIPPET_BEFORE)
     if start > 0:
         space = text.find(" ", start, first)
@@ -1222,13 +1211,11 @@ def _snippet(
         end = space if space > first_end else end
     piece = text[start:end]
     marks: list[tuple[int, int]] = []
-    at = story.char_spans_before(end)
     for a_at, b_at in hits:
-        if a_at >= len(at) or at[a_at][0] >= end:
+        a = starts[a_at]
+        if a >= end:
             break  # hits are in text order: the rest lie past the snippet
-        if b_at > len(at):
-            continue  # it ends past the snippet
-        a, b = at[a_at][0], at[b_at - 1][1]
+        b = story.end(b_at - 1)
         if a < start or b > end:
             continue
         a, b = a - start, b - start
