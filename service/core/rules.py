@@ -18,8 +18,8 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator, KeysView, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from itertools import accumulate, compress, islice
-from operator import and_, itemgetter
+from itertools import accumulate, compress
+from operator import itemgetter
 from typing import Any, TypeVar, overload
 
 import snowballstemmer  # type: ignore[import-untyped]
@@ -428,6 +428,7 @@ class _Story:
         "_flat",
         "_fold_of",
         "_folded",
+        "_folded_words",
         "_parts",
         "_prefixes",
         "_records",
@@ -474,6 +475,7 @@ class _Story:
         kpos = _Positions(karr)
         self._folded: list[str] | None = None
         self._prefixes: set[str] | None = None
+        self._folded_words: str | None = None
         self.joins = joins = self._find_joins(distinct, records, karr)
         self._starts: list[int] | None = None
         self._wpos: _Positions | None = None
@@ -506,24 +508,27 @@ class _Story:
         """Positions p where the words at p and p + 1 may also be read as one
         compound that spells (the start of) a query word ("cease-fire")."""
         heads = set(compress(distinct, map(_R_HEAD, records)))
-        tails_here = set(compress(distinct, map(_R_TAIL, records))) if heads else set()
         stem_heads = set(compress(distinct, map(_R_STEM_HEAD, records)))
-        if not (heads and tails_here) and not stem_heads:
+        if not heads and not stem_heads:
             return []
-        surfaces, fold_of, tails = self.surfaces, self._fold_of, self.rules._join_tails
-        last = range(self.length - 1)
-        starts: set[int] = set()
-        if heads and tails_here:
-            pairs = map(
-                and_,
-                map(heads.__contains__, surfaces),
-                map(tails_here.__contains__, islice(surfaces, 1, None)),
-            )
-            starts.update(compress(last, pairs))
-        if stem_heads:
-            starts.update(compress(last, map(stem_heads.__contains__, surfaces)))
+        fold_of, tails = self._fold_of, self.rules._join_tails
+        # Heads that some word of this story could complete, checked once per
+        # distinct word: most stories have none, and then no token is scanned.
+        viable: set[str] = set()
+        if heads:
+            tails_here = list(compress(records, map(_R_TAIL, records)))
+            if tails_here:
+                ends = set(map(_R_FOLDED, tails_here)).union(map(_R_KEY, tails_here))
+                viable.update(h for h in heads if not ends.isdisjoint(tails[fold_of[h]][0]))
+        for h in stem_heads:
+            if any(map(self.has_folded_prefix, tails[fold_of[h]][1])):
+                viable.add(h)
+        if not viable:
+            return []
+        surfaces = self.surfaces
+        starts = compress(range(self.length - 1), map(viable.__contains__, surfaces))
         joins = []
-        for p in sorted(starts):
+        for p in starts:
             head = fold_of[surfaces[p]]
             exact, prefixes = tails[head]
             tail = fold_of[surfaces[p + 1]]
@@ -534,6 +539,12 @@ class _Story:
             if joinable(head, hyphenated(surfaces[p]), tail):
                 joins.append(p)
         return joins
+
+    def has_folded_prefix(self, prefix: str) -> bool:
+        """Whether any word's folded form starts with `prefix` (no form holds a space)."""
+        if self._folded_words is None:
+            self._folded_words = " " + " ".join(self._fold_of.values())
+        return " " + prefix in self._folded_words
 
     @property
     def wpos(self) -> _Positions:
@@ -548,7 +559,8 @@ class _Story:
             return got
         if name == "w":
             got = _View(self.wpos, {}, lambda: self.folded)
-            got._words = " " + " ".join(self._fold_of.values())
+            self.has_folded_prefix("")
+            got._words = self._folded_words
         elif name == "c":
             surfaces = self.surfaces
             joins = {p: _case(surfaces[p]) + _case(surfaces[p + 1]) for p in self.joins}
