@@ -241,12 +241,11 @@ class _Positions(Mapping[str, list[int]]):
     full list of positions is found when first asked for (most words of a story
     are never asked about, and most occur once)."""
 
-    __slots__ = ("_first", "_found", "_last", "arr")
+    __slots__ = ("_first", "_found", "arr")
 
     def __init__(self, arr: list[str]) -> None:
         self.arr = arr
         self._first: dict[str, int] | None = None
-        self._last: dict[str, int] | None = None
         self._found: dict[str, list[int]] = {}
 
     @property
@@ -265,13 +264,14 @@ class _Positions(Mapping[str, list[int]]):
         if found is not None:
             return found
         p = self.first[form]
-        if self._last is None:
-            self._last = dict(zip(self.arr, range(len(self.arr)), strict=True))
-        last = self._last[form]
         found = [p]
-        if last != p:
-            index = self.arr.index
-            while p != last:
+        arr = self.arr
+        # A story's forms are shared objects, so counting compares pointers: far
+        # cheaper than indexing every form's last position for the few asked about.
+        more = arr.count(form) - 1
+        if more:
+            index = arr.index
+            for _ in range(more):
                 p = index(form, p + 1)
                 found.append(p)
         self._found[form] = found
