@@ -890,6 +890,8 @@ def _leaf_test_alone(leaf: _Leaf) -> Test:
     if leaf.prefix and leaf.field is None:
         (name, start), *_ = words  # a wildcard is one word: any form it begins is a hit
         first_three = start.casefold()[:3]
+        if name == "w":
+            return lambda s: first_three in s.prefixes() and s.has_folded_prefix(start)
         return lambda s: first_three in s.prefixes() and s.view(name).has_prefix(start)
     names = {name for name, _ in words}
     if simple and len(names) == 1:
