@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, KeysView, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from itertools import accumulate, compress
@@ -425,6 +426,7 @@ def _key(folded: str) -> str:
 
 class _Story:
     __slots__ = (
+        "_distinct",
         "_flat",
         "_fold_of",
         "_folded",
@@ -434,7 +436,6 @@ class _Story:
         "_records",
         "_starts",
         "_stem_keys",
-        "_stems",
         "_views",
         "_wpos",
         "body_offset",
@@ -467,7 +468,7 @@ class _Story:
         self.length = len(surfaces)
         # Each distinct surface is looked up in the rules' memo once; tokens then
         # map through this story's own small dicts.
-        distinct = list(dict.fromkeys(surfaces))
+        self._distinct = distinct = list(dict.fromkeys(surfaces))
         self._records = records = rules._records(distinct)
         self._fold_of = fold_of = dict(zip(distinct, map(_R_FOLDED, records), strict=True))
         key_of = dict(zip(distinct, map(_R_KEY, records), strict=True))
@@ -486,8 +487,7 @@ class _Story:
         self.kjpos = k.jpos
         self._views: dict[str, _View] = {"k": k}
         self._flat: str | None = None
-        self._stems: dict[str, dict[str, str]] = {}
-        self._stem_keys: dict[str, set[str]] = {}
+        self._stem_keys: dict[str, AbstractSet[str]] = {}
 
     def prefixes(self) -> set[str]:
         """The first three letters of every folded word (what wildcards are indexed by)."""
@@ -568,45 +568,30 @@ class _Story:
                 _CasePositions(self.kpos, surfaces), joins, lambda: list(map(_case, surfaces))
             )
         else:
-            folded = self.folded
-            language = name[2:]
-            stem = self.rules._stemmer(language)
-            stems = self.stems(language)
-            arr = list(map(stems.__getitem__, folded))
-            got = _View(
-                _Positions(arr),
-                {p: stem(folded[p] + folded[p + 1]) for p in self.joins},
-                lambda: arr,
-            )
+            got = self._stem_view(name[2:])
         self._views[name] = got
         return got
 
-    def stems(self, language: str) -> dict[str, str]:
-        """Stem of each distinct word of the story (and "" for the title-body gap)."""
-        known = self._stems.get(language)
-        if known is not None:
-            return known
+    def _stem_view(self, language: str) -> _View:
+        """The stem of every token, from the stems the records hold."""
         column = self.rules._stem_column(language)
-        stems = dict(
-            zip(
-                map(_R_FOLDED, self._records),
-                map(itemgetter(column), self._records),
-                strict=True,
-            )
-        )
-        stems[""] = ""
-        self._stems[language] = stems
-        return stems
+        stem_of = dict(zip(self._distinct, map(itemgetter(column), self._records), strict=True))
+        arr = list(map(stem_of.__getitem__, self.surfaces))
+        joins: dict[int, str] = {}
+        if self.joins:
+            stem, folded = self.rules._stemmer(language), self.folded
+            joins = {p: stem(folded[p] + folded[p + 1]) for p in self.joins}
+        positions = _Positions(arr)
+        positions.first  # noqa: B018  # built now, so the view's `has` reads it directly
+        return _View(positions, joins, lambda: arr)
 
-    def stem_keys(self, language: str) -> set[str]:
+    def stem_keys(self, language: str) -> AbstractSet[str]:
         """Every stem in the story, of words and of two-word compounds."""
         keys = self._stem_keys.get(language)
         if keys is None:
-            keys = set(map(itemgetter(self.rules._stem_column(language)), self._records))
-            if self.joins:
-                stem = self.rules._stemmer(language)
-                folded = self.folded
-                keys.update(stem(folded[p] + folded[p + 1]) for p in self.joins)
+            view = self.view("s:" + language)
+            first = view.pos.keys()
+            keys = first | view.jpos.keys() if view.jpos else first
             self._stem_keys[language] = keys
         return keys
 
@@ -824,18 +809,37 @@ def _required_keys(leaf: _Leaf) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keys))
 
 
+def _required_stems(leaf: _Leaf) -> tuple[str, tuple[str, ...]] | None:
+    """The language and the stems a story must hold (as a word or a compound) for a
+    stemmed leaf to match, or None when it has no stemmed word."""
+    stemmed = [(name[2:], form) for name, form in leaf.words if name.startswith("s:")]
+    if leaf.prefix or not stemmed:
+        return None
+    return stemmed[0][0], tuple(dict.fromkeys(form for _, form in stemmed))
+
+
 def _leaf_test(leaf: _Leaf) -> Test:
     test = _leaf_test_alone(leaf)
     required = _required_keys(leaf)
+    stems = _required_stems(leaf)
     simple = leaf.slop is None and not leaf.prefix and leaf.field is None
-    if not required or (simple and all(name == "k" for name, _ in leaf.words)):
-        return test  # a plain term or phrase checks its words first already
+    if (simple and len(leaf.words) == 1) or not (required or stems):
+        return test  # one plain word checks its presence first already
+    if simple and all(name == "k" for name, _ in leaf.words):
+        return test  # so does a plain phrase
+    language, stem_forms = stems if stems is not None else ("", ())
 
     def present_first(s: _Story) -> bool:
         kfirst, kjpos = s.kfirst, s.kjpos
         for key in required:
             if key not in kfirst and key not in kjpos:
                 return False
+        if stem_forms:
+            # Stem keys are far cheaper than the stems' positions (a view of the story).
+            stem_keys = s.stem_keys(language)
+            for form in stem_forms:
+                if form not in stem_keys:
+                    return False
         return test(s)
 
     return present_first
