@@ -1187,11 +1187,21 @@ class _Rule:
                 if hit is not None and (text not in firsts or hit < firsts[text]):
                     firsts[text] = hit
         else:
+            # No compounds: each term's first hit is its key's first position, and
+            # sorting (position, term) pairs orders the terms as below.
             kfirst = story.kfirst
-            for key, text in keyed:
-                p = kfirst.get(key)
-                if p is not None and (text not in firsts or (p, p + 1) < firsts[text]):
-                    firsts[text] = (p, p + 1)
+            found = [(p, text) for key, text in keyed if (p := kfirst.get(key)) is not None]
+            if len(found) > 1:
+                found.sort()
+                terms = tuple(dict.fromkeys(text for _, text in found))
+            else:
+                terms = (found[0][1],) if found else ()
+            return Match(
+                self.spec.name,
+                self.spec.notify,
+                terms,
+                excerpt=partial(_excerpt, root, story, whole),
+            )
         if len(firsts) > 1:
             terms = tuple(sorted(firsts, key=lambda text: (firsts[text], text)))
         else:
