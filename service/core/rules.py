@@ -1437,18 +1437,14 @@ class RuleSet:
     def _candidates(self, story: _Story) -> list[int]:
         found = set(self._always)
         index = self._by_key
-        for anchor in index.keys() & story.kfirst.keys():
-            found.update(index[anchor])
+        found.update(*map(index.__getitem__, index.keys() & story.kfirst.keys()))
         if story.kjpos:
-            for anchor in index.keys() & story.kjpos.keys():
-                found.update(index[anchor])
+            found.update(*map(index.__getitem__, index.keys() & story.kjpos.keys()))
         if self._by_prefix:
             index = self._by_prefix
-            for anchor in index.keys() & story.prefixes():
-                found.update(index[anchor])
+            found.update(*map(index.__getitem__, index.keys() & story.prefixes()))
         for language, index in self._by_stem.items():
-            for anchor in index.keys() & story.stem_keys(language):
-                found.update(index[anchor])
+            found.update(*map(index.__getitem__, index.keys() & story.stem_keys(language)))
         host = story.outlet_host()
         if host and self._by_outlet:
             labels = host.split(".")
