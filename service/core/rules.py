@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterator, KeysView, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from itertools import accumulate, compress
-from operator import itemgetter
+from itertools import accumulate, chain, compress, islice, repeat
+from operator import eq, itemgetter, sub
 from typing import Any, TypeVar, overload
 
 import snowballstemmer  # type: ignore[import-untyped]
@@ -1282,6 +1282,19 @@ def _collapse(piece: str, marks: list[tuple[int, int]]) -> tuple[str, list[tuple
     return _SPACE_RUN.sub(" ", piece), [(moved(a), moved(b)) for a, b in marks]
 
 
+def _required_all(node: _Compiled) -> frozenset[str]:
+    """Key forms a story must hold, every one of them (as a word or a compound),
+    for the node to match: the words of its phrases and of its AND's branches."""
+    if node.kind == "text":
+        assert node.leaf is not None
+        return frozenset(_required_keys(node.leaf))
+    if node.kind == "and":
+        return frozenset().union(*map(_required_all, node.children))
+    if node.kind == "or":
+        return frozenset.intersection(*map(_required_all, node.children))
+    return frozenset()  # NOT, outlet and tag need no word
+
+
 def _any_word_of_index(root: _Compiled) -> bool:
     """Whether the rule matches exactly when one of its index keys is in the story
     (a plain word, or an OR of plain words): being a candidate is matching."""
@@ -1334,6 +1347,15 @@ class RuleSet:
                     frozenset(t.lower() for t in spec.tags),
                 )
             )
+            required = _required_all(root)
+            if len(required) > 1:
+                # As Lucene Monitor's presearcher does: a rule that needs several
+                # words is indexed under two of them (the most specific), and is a
+                # candidate only where a story holds both.
+                # Listed as i + len(specs), after every rule listed plainly.
+                for key in sorted(required, key=lambda k: (_anchor_weight(k), k))[:2]:
+                    self._by_key.setdefault(key, []).append(len(specs) + i)
+                continue
             if anchors is None:
                 always.append(i)
             else:
@@ -1345,6 +1367,7 @@ class RuleSet:
         )
         self._scoped = frozenset(rule.index for rule in rules if rule.feeds or rule.tags)
         self._always = tuple(always)
+        self._pairs_from = len(specs)
         self._join_tails = {
             head: (frozenset(full), tuple(sorted(start))) for head, (full, start) in tails.items()
         }
@@ -1437,9 +1460,17 @@ class RuleSet:
     def _candidates(self, story: _Story) -> list[int]:
         found = set(self._always)
         index = self._by_key
-        found.update(*map(index.__getitem__, index.keys() & story.kfirst.keys()))
+        keys = index.keys() & story.kfirst.keys()
         if story.kjpos:
-            found.update(*map(index.__getitem__, index.keys() & story.kjpos.keys()))
+            keys |= index.keys() & story.kjpos.keys()
+        ids = sorted(chain.from_iterable(map(index.__getitem__, keys)))
+        pairs = bisect_left(ids, self._pairs_from)
+        found.update(islice(ids, pairs))
+        if pairs < len(ids):
+            # A rule listed under both of its pair's keys comes twice, side by side.
+            ids = ids[pairs:]
+            twice = compress(islice(ids, 1, None), map(eq, ids, islice(ids, 1, None)))
+            found.update(map(sub, twice, repeat(self._pairs_from)))
         if self._by_prefix:
             index = self._by_prefix
             found.update(*map(index.__getitem__, index.keys() & story.prefixes()))

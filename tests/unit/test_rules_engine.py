@@ -102,15 +102,37 @@ def test_only_rules_anchored_on_story_words_are_candidates() -> None:
     specs.append(rule("phrase", '"alpha beta"'))
     specs.append(rule("negative", "-sport"))
     rules = compile_rules(specs)
-    candidates = rules.candidates(Document("", "word7 and other9 and alpha"))
+    candidates = rules.candidates(Document("", "word7 and other9 and beta alpha"))
     names = sorted(specs[i].name for i in candidates)
     assert names == ["negative", "phrase", "r7", "r9"]
 
 
-def test_and_rule_is_anchored_on_its_most_specific_term() -> None:
-    rules = compile_rules([rule("r", "Ukraine AND ceasefire AND NOT the")])
-    assert rules.candidates(Document("", "ceasefire news")) == [0]
+def test_rule_needing_two_words_is_candidate_only_where_both_are() -> None:
+    specs = [
+        rule("and", "Ukraine AND ceasefire AND NOT the"),
+        rule("phrase", '"alpha beta"'),
+        rule("near", '"alpha gamma"~3'),
+    ]
+    rules = compile_rules(specs)
+    assert rules.candidates(Document("", "ceasefire news")) == []
     assert rules.candidates(Document("", "Ukraine news")) == []
+    assert rules.candidates(Document("", "a ceasefire in Ukraine")) == [0]
+    assert rules.candidates(Document("", "alpha only")) == []
+    assert rules.candidates(Document("", "gamma then beta, alpha")) == [1, 2]
+
+
+def test_rule_needing_two_words_is_candidate_by_a_compound_of_one() -> None:
+    rules = compile_rules([rule("r", '"ceasefire talks"'), rule("s", "peacekeeping AND Mali")])
+    assert rules.candidates(Document("", "The cease-fire talks resumed.")) == [0]
+    assert only(rules, Document("", "The cease fire talks resumed.")).rule == "r"
+    assert only(rules, Document("Mali", "Peace-keeping troops left.")).rule == "s"
+
+
+def test_rule_needing_many_words_is_refused_when_one_is_missing() -> None:
+    rules = compile_rules([rule("r", '"one two three" AND four')])
+    assert rules.match(Document("", "one two three")) == []
+    assert rules.match(Document("", "one two four")) == []
+    assert only(rules, Document("", "four: one two three")).rule == "r"
 
 
 def test_wildcard_rule_is_candidate_by_prefix() -> None:
