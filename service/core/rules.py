@@ -428,7 +428,7 @@ class _Story:
     __slots__ = (
         "_distinct",
         "_flat",
-        "_fold_of",
+        "_fold_of_",
         "_folded",
         "_folded_words",
         "_parts",
@@ -470,7 +470,7 @@ class _Story:
         # map through this story's own small dicts.
         self._distinct = distinct = list(dict.fromkeys(surfaces))
         self._records = records = rules._records(distinct)
-        self._fold_of = fold_of = dict(zip(distinct, map(_R_FOLDED, records), strict=True))
+        self._fold_of_: dict[str, str] | None = None
         key_of = dict(zip(distinct, map(_R_KEY, records), strict=True))
         karr: list[str] = list(map(key_of.__getitem__, surfaces))
         kpos = _Positions(karr)
@@ -480,6 +480,7 @@ class _Story:
         self.joins = joins = self._find_joins(distinct, records, karr)
         self._starts: list[int] | None = None
         self._wpos: _Positions | None = None
+        fold_of = self._fold_of if joins else {}
         key_joins = {p: _key(fold_of[surfaces[p]] + fold_of[surfaces[p + 1]]) for p in joins}
         k = _View(kpos, key_joins, lambda: karr)
         self.kpos = kpos
@@ -489,10 +490,20 @@ class _Story:
         self._flat: str | None = None
         self._stem_keys: dict[str, AbstractSet[str]] = {}
 
+    @property
+    def _fold_of(self) -> dict[str, str]:
+        """The folded form of each distinct surface (built when first needed)."""
+        fold_of = self._fold_of_
+        if fold_of is None:
+            records = self._records
+            fold_of = dict(zip(self._distinct, map(_R_FOLDED, records), strict=True))
+            self._fold_of_ = fold_of
+        return fold_of
+
     def prefixes(self) -> set[str]:
         """The first three letters of every folded word (what wildcards are indexed by)."""
         if self._prefixes is None:
-            self._prefixes = set(map(_FIRST_THREE, self._fold_of.values()))
+            self._prefixes = set(map(_FIRST_THREE, map(_R_FOLDED, self._records)))
         return self._prefixes
 
     @property
@@ -507,31 +518,36 @@ class _Story:
     ) -> list[int]:
         """Positions p where the words at p and p + 1 may also be read as one
         compound that spells (the start of) a query word ("cease-fire")."""
-        heads = set(compress(distinct, map(_R_HEAD, records)))
-        stem_heads = set(compress(distinct, map(_R_STEM_HEAD, records)))
+        pairs = zip(distinct, records, strict=True)
+        heads = dict(compress(pairs, map(_R_HEAD, records)))  # surface -> record
+        pairs = zip(distinct, records, strict=True)
+        stem_heads = dict(compress(pairs, map(_R_STEM_HEAD, records)))
         if not heads and not stem_heads:
             return []
-        fold_of, tails = self._fold_of, self.rules._join_tails
+        tails = self.rules._join_tails
         # Heads that some word of this story could complete, checked once per
         # distinct word: most stories have none, and then no token is scanned.
-        viable: set[str] = set()
+        viable: dict[str, _Record] = {}
         if heads:
             tails_here = list(compress(records, map(_R_TAIL, records)))
             if tails_here:
                 ends = set(map(_R_FOLDED, tails_here)).union(map(_R_KEY, tails_here))
-                viable.update(h for h in heads if not ends.isdisjoint(tails[fold_of[h]][0]))
-        for h in stem_heads:
-            if any(map(self.has_folded_prefix, tails[fold_of[h]][1])):
-                viable.add(h)
+                for h, r in heads.items():
+                    if not ends.isdisjoint(tails[r[0]][0]):
+                        viable[h] = r
+        for h, r in stem_heads.items():
+            if any(map(self.has_folded_prefix, tails[r[0]][1])):
+                viable[h] = r
         if not viable:
             return []
+        memo = self.rules._memo  # holds every word of this story since _records
         surfaces = self.surfaces
         starts = compress(range(self.length - 1), map(viable.__contains__, surfaces))
         joins = []
         for p in starts:
-            head = fold_of[surfaces[p]]
+            head = viable[surfaces[p]][0]
             exact, prefixes = tails[head]
-            tail = fold_of[surfaces[p + 1]]
+            tail = memo[surfaces[p + 1]][0]
             if not (
                 tail in exact or karr[p + 1] in exact or (prefixes and tail.startswith(prefixes))
             ):
@@ -543,7 +559,7 @@ class _Story:
     def has_folded_prefix(self, prefix: str) -> bool:
         """Whether any word's folded form starts with `prefix` (no form holds a space)."""
         if self._folded_words is None:
-            self._folded_words = " " + " ".join(self._fold_of.values())
+            self._folded_words = " " + " ".join(map(_R_FOLDED, self._records))
         return " " + prefix in self._folded_words
 
     @property
