@@ -435,6 +435,7 @@ class _Story:
         "_prefixes",
         "_records",
         "_starts",
+        "_stem_firsts",
         "_stem_keys",
         "_views",
         "_wpos",
@@ -489,6 +490,7 @@ class _Story:
         self._views: dict[str, _View] = {"k": k}
         self._flat: str | None = None
         self._stem_keys: dict[str, AbstractSet[str]] = {}
+        self._stem_firsts: dict[str, tuple[dict[str, int], dict[str, list[int]]]] = {}
 
     @property
     def _fold_of(self) -> dict[str, str]:
@@ -597,19 +599,47 @@ class _Story:
         if self.joins:
             stem, folded = self.rules._stemmer(language), self.folded
             joins = {p: stem(folded[p] + folded[p + 1]) for p in self.joins}
-        positions = _Positions(arr)
-        positions.first  # noqa: B018  # built now, so the view's `has` reads it directly
-        return _View(positions, joins, lambda: arr)
+        return _View(_Positions(arr), joins, lambda: arr)
+
+    def _stem_words(self, language: str) -> tuple[dict[str, int], dict[str, list[int]]]:
+        """Each stem's first word, as its index among the distinct words (which
+        come in order of first occurrence), and each compound stem's positions:
+        what candidates and the first hits of stemmed terms need, without a
+        stem for every token."""
+        got = self._stem_firsts.get(language)
+        if got is None:
+            stems = list(map(itemgetter(self.rules._stem_column(language)), self._records))
+            first = dict(zip(reversed(stems), range(len(stems) - 1, -1, -1), strict=True))
+            first.pop("", None)  # the title-body gap
+            joined: dict[str, list[int]] = {}
+            if self.joins:
+                stem, folded = self.rules._stemmer(language), self.folded
+                for p in self.joins:
+                    joined.setdefault(stem(folded[p] + folded[p + 1]), []).append(p)
+            got = self._stem_firsts[language] = (first, joined)
+        return got
 
     def stem_keys(self, language: str) -> AbstractSet[str]:
         """Every stem in the story, of words and of two-word compounds."""
         keys = self._stem_keys.get(language)
         if keys is None:
-            view = self.view("s:" + language)
-            first = view.pos.keys()
-            keys = first | view.jpos.keys() if view.jpos else first
+            first, joined = self._stem_words(language)
+            keys = first.keys() | joined.keys() if joined else first.keys()
             self._stem_keys[language] = keys
         return keys
+
+    def first_stem(self, language: str, form: str) -> Hit | None:
+        """The first hit of a stem, as a word or a compound."""
+        first, joined = self._stem_words(language)
+        hit: Hit | None = None
+        i = first.get(form)
+        if i is not None:
+            p = self.surfaces.index(self._distinct[i])
+            hit = (p, p + 1)
+        at = joined.get(form)
+        if at and (hit is None or (at[0], at[0] + 2) < hit):
+            hit = (at[0], at[0] + 2)
+        return hit
 
     def outlet_host(self) -> str:
         return (self.doc.outlet or "").lower().removeprefix("www.")
@@ -684,19 +714,9 @@ class _Leaf:
         )
 
     def first_stemmed(self, story: _Story) -> Hit | None:
-        """The first hit of a stemmed word: a scan of the story's stems, no index."""
+        """The first hit of a stemmed word."""
         name, form = self.words[0]
-        view = story.view(name)
-        hit: Hit | None = None
-        try:
-            p = view.arr.index(form)
-            hit = (p, p + 1)
-        except ValueError:
-            pass
-        joined = view.jpos.get(form)
-        if joined and (hit is None or (joined[0], joined[0] + 2) < hit):
-            hit = (joined[0], joined[0] + 2)
-        return hit
+        return story.first_stem(name[2:], form)
 
     def first_phrase(self, story: _Story) -> Hit | None:
         """The first hit of a plain phrase in a story with no compounds."""
@@ -879,6 +899,23 @@ def _fielded_word_test(form: str, field: str) -> Test:
     return fielded
 
 
+def _fielded_stem_test(leaf: _Leaf, language: str, form: str, field: str) -> Test:
+    """A stemmed `title:word` or `body:word`: its first hit answers most stories."""
+    in_title = field == "title"
+
+    def fielded(s: _Story) -> bool:
+        hit = s.first_stem(language, form)
+        if hit is None:
+            return False
+        if (hit[0] < s.body_start) == in_title:
+            return True
+        # The first hit is in the body, so a title term has none; a body term's
+        # first hit is in the title, and a later one may be in the body.
+        return not in_title and bool(leaf.hits(s, True))
+
+    return fielded
+
+
 def _occurs_from(arr: list[str], form: str, start: int) -> bool:
     try:
         arr.index(form, start)
@@ -907,6 +944,8 @@ def _leaf_test_alone(leaf: _Leaf) -> Test:
         name, form = words[0]
         if name == "k":
             return _fielded_word_test(form, leaf.field)
+        if name.startswith("s:"):
+            return _fielded_stem_test(leaf, name[2:], form, leaf.field)
     if leaf.prefix and leaf.field is None:
         (name, start), *_ = words  # a wildcard is one word: any form it begins is a hit
         first_three = start.casefold()[:3]
