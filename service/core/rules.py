@@ -537,9 +537,17 @@ class _Story:
                 for h, r in heads.items():
                     if not ends.isdisjoint(tails[r[0]][0]):
                         viable[h] = r
-        for h, r in stem_heads.items():
-            if any(map(self.has_folded_prefix, tails[r[0]][1])):
-                viable[h] = r
+        if stem_heads:
+            # Wildcard rules make the story's three-letter prefixes anyway: a set
+            # look-up refuses most stem prefixes before any search of the text.
+            known = self.prefixes() if self.rules._by_prefix else None
+            for h, r in stem_heads.items():
+                for start in tails[r[0]][1]:
+                    if known is not None and len(start) >= 3 and start[:3] not in known:
+                        continue
+                    if self.has_folded_prefix(start):
+                        viable[h] = r
+                        break
         if not viable:
             return []
         memo = self.rules._memo  # holds every word of this story since _records
