@@ -2,9 +2,10 @@
 
 The engine follows Lucene Monitor and the Elasticsearch percolator: each rule is
 indexed under a set of anchor terms, at least one of which a story must contain
-for the rule to match (a term of a phrase, one branch of an AND, every branch
-of an OR). A story is tokenised once; its distinct words select the candidate
-rules, and only those are evaluated in full. The cost per story therefore grows
+for the rule to match (every branch of an OR, a wildcard's first letters, a
+stem); a rule that needs several words (a phrase, an AND) is indexed under two
+of them, and a story must contain both. A story is tokenised once; its distinct
+words select the candidate rules, and only those are evaluated in full. The cost per story therefore grows
 with the story and its candidates, not with the number of rules.
 
 The language is documented for users in docs/rules.md and parsed by
