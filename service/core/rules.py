@@ -3,9 +3,10 @@
 The engine follows Lucene Monitor and the Elasticsearch percolator: each rule is
 indexed under a set of anchor terms, at least one of which a story must contain
 for the rule to match (every branch of an OR, a wildcard's first letters, a
-stem); a rule that needs several words (a phrase, an AND) is indexed under two
-of them, and a story must contain both. A story is tokenised once; its distinct
-words select the candidate rules, and only those are evaluated in full. The cost per story therefore grows
+stem); a rule that needs several unstemmed words (a phrase, proximity, an AND)
+is indexed under two of them, and a story must contain both. A story is
+tokenised once; its distinct words select the candidate rules, and only those
+are evaluated in full. The cost per story therefore grows
 with the story and its candidates, not with the number of rules.
 
 The language is documented for users in docs/rules.md and parsed by
@@ -63,6 +64,7 @@ _T = TypeVar("_T")
 
 STEM_LANGUAGES = frozenset(snowballstemmer.algorithms())
 _GAP = MAX_PROXIMITY + 2  # empty positions between title and body: no phrase spans both
+_GAP_STEM = "\x00"  # the gap's stem: no token holds a NUL
 _SNIPPET_BEFORE = 60
 _SNIPPET_WIDTH = 220
 _FIRST_THREE = itemgetter(slice(3))
@@ -237,16 +239,18 @@ def validate_query(query: str, *, stem: bool = False, language: str = "english")
 
 
 class _Positions(Mapping[str, list[int]]):
-    """Positions of each form in `arr` (a form per token; "" is the title-body gap).
+    """Positions of each form in `arr` (a form per token; `gap` is the form of the
+    title-body gap's positions, "" unless a real form may be "").
 
     Which forms occur, and where first, is one dict built at C speed; a form's
     full list of positions is found when first asked for (most words of a story
     are never asked about, and most occur once)."""
 
-    __slots__ = ("_first", "_found", "arr")
+    __slots__ = ("_first", "_found", "_gap", "arr")
 
-    def __init__(self, arr: list[str]) -> None:
+    def __init__(self, arr: list[str], gap: str = "") -> None:
         self.arr = arr
+        self._gap = gap
         self._first: dict[str, int] | None = None
         self._found: dict[str, list[int]] = {}
 
@@ -257,7 +261,7 @@ class _Positions(Mapping[str, list[int]]):
         if first is None:
             arr = self.arr
             first = dict(zip(reversed(arr), range(len(arr) - 1, -1, -1), strict=True))
-            first.pop("", None)
+            first.pop(self._gap, None)
             self._first = first
         return first
 
@@ -268,8 +272,8 @@ class _Positions(Mapping[str, list[int]]):
         p = self.first[form]
         found = [p]
         arr = self.arr
-        # A story's forms are shared objects, so counting compares pointers: far
-        # cheaper than indexing every form's last position for the few asked about.
+        # Counting is one C scan, cheaper than indexing every form's last position
+        # for the few forms asked about.
         more = arr.count(form) - 1
         if more:
             index = arr.index
@@ -551,14 +555,14 @@ class _Story:
                         break
         if not viable:
             return []
-        memo = self.rules._memo  # holds every word of this story since _records
+        fold_of = self._fold_of
         surfaces = self.surfaces
         starts = compress(range(self.length - 1), map(viable.__contains__, surfaces))
         joins = []
         for p in starts:
             head = viable[surfaces[p]][0]
             exact, prefixes = tails[head]
-            tail = memo[surfaces[p + 1]][0]
+            tail = fold_of[surfaces[p + 1]]
             if not (
                 tail in exact or karr[p + 1] in exact or (prefixes and tail.startswith(prefixes))
             ):
@@ -567,11 +571,15 @@ class _Story:
                 joins.append(p)
         return joins
 
-    def has_folded_prefix(self, prefix: str) -> bool:
-        """Whether any word's folded form starts with `prefix` (no form holds a space)."""
+    def folded_text(self) -> str:
+        """The story's distinct folded words, each after a space."""
         if self._folded_words is None:
             self._folded_words = " " + " ".join(map(_R_FOLDED, self._records))
-        return " " + prefix in self._folded_words
+        return self._folded_words
+
+    def has_folded_prefix(self, prefix: str) -> bool:
+        """Whether any word's folded form starts with `prefix` (no form holds a space)."""
+        return " " + prefix in self.folded_text()
 
     @property
     def wpos(self) -> _Positions:
@@ -586,8 +594,7 @@ class _Story:
             return got
         if name == "w":
             got = _View(self.wpos, {}, lambda: self.folded)
-            self.has_folded_prefix("")
-            got._words = self._folded_words
+            got._words = self.folded_text()
         elif name == "c":
             surfaces = self.surfaces
             joins = {p: _case(surfaces[p]) + _case(surfaces[p + 1]) for p in self.joins}
@@ -603,12 +610,13 @@ class _Story:
         """The stem of every token, from the stems the records hold."""
         column = self.rules._stem_column(language)
         stem_of = dict(zip(self._distinct, map(itemgetter(column), self._records), strict=True))
+        stem_of[""] = _GAP_STEM  # a real word may stem to "" (Porter's "s")
         arr = list(map(stem_of.__getitem__, self.surfaces))
         joins: dict[int, str] = {}
         if self.joins:
             stem, folded = self.rules._stemmer(language), self.folded
             joins = {p: stem(folded[p] + folded[p + 1]) for p in self.joins}
-        return _View(_Positions(arr), joins, lambda: arr)
+        return _View(_Positions(arr, _GAP_STEM), joins, lambda: arr)
 
     def _stem_words(self, language: str) -> tuple[dict[str, int], dict[str, list[int]]]:
         """Each stem's first word, as its index among the distinct words (which
@@ -618,8 +626,9 @@ class _Story:
         got = self._stem_firsts.get(language)
         if got is None:
             stems = list(map(itemgetter(self.rules._stem_column(language)), self._records))
+            stems[self._distinct.index("")] = _GAP_STEM  # a real word may stem to ""
             first = dict(zip(reversed(stems), range(len(stems) - 1, -1, -1), strict=True))
-            first.pop("", None)  # the title-body gap
+            del first[_GAP_STEM]
             joined: dict[str, list[int]] = {}
             if self.joins:
                 stem, folded = self.rules._stemmer(language), self.folded
@@ -841,7 +850,8 @@ def _simple_key(leaf: _Leaf | None) -> str | None:
 
 def _required_keys(leaf: _Leaf) -> tuple[str, ...]:
     """Key forms a story must hold (as a word or a compound) for the leaf to match:
-    a cheap test to run before finding positions. A case-sensitive word's key is
+    a cheap test to run before finding positions, and (see _required_all) what
+    rules needing several words are indexed under. A case-sensitive word's key is
     its folded, plural-folded form; a stemmed word or a wildcard has none."""
     if leaf.prefix:
         return ()
@@ -869,7 +879,7 @@ def _leaf_test(leaf: _Leaf) -> Test:
     stems = _required_stems(leaf)
     simple = leaf.slop is None and not leaf.prefix and leaf.field is None
     if (simple and len(leaf.words) == 1) or not (required or stems):
-        return test  # one plain word checks its presence first already
+        return test  # a single word (plain, case-sensitive or stemmed) checks its presence first
     if simple and all(name == "k" for name, _ in leaf.words):
         return test  # so does a plain phrase
     language, stem_forms = stems if stems is not None else ("", ())

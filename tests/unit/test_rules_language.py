@@ -218,6 +218,21 @@ CASES = [
         language="russian",
     ),
     Case("russian_without_stemming", "санкции", "Новые санкциями ударили.", False),
+    # Porter stems "s" to "": that is a word like any other, not the title-body gap
+    Case("word_stemmed_to_nothing", "s", "U.S. news", True, stem=True, language="porter"),
+    Case("word_stemmed_to_nothing_absent", "s", "world", False, stem=True, language="porter"),
+    Case(
+        "not_word_stemmed_to_nothing",
+        "Russia AND NOT s",
+        "",
+        True,
+        title="Russia",
+        stem=True,
+        language="porter",
+    ),
+    Case(
+        "phrase_word_stemmed_to_nothing", '"U s"', "U.S. news", True, stem=True, language="porter"
+    ),
 ]
 
 
