@@ -246,12 +246,13 @@ class _Positions(Mapping[str, list[int]]):
     full list of positions is found when first asked for (most words of a story
     are never asked about, and most occur once)."""
 
-    __slots__ = ("_first", "_found", "_gap", "arr")
+    __slots__ = ("_first", "_found", "_gap", "_last", "arr")
 
     def __init__(self, arr: list[str], gap: str = "") -> None:
         self.arr = arr
         self._gap = gap
         self._first: dict[str, int] | None = None
+        self._last: dict[str, int] | None = None
         self._found: dict[str, list[int]] = {}
 
     @property
@@ -270,14 +271,13 @@ class _Positions(Mapping[str, list[int]]):
         if found is not None:
             return found
         p = self.first[form]
+        if self._last is None:
+            self._last = dict(zip(self.arr, range(len(self.arr)), strict=True))
+        last = self._last[form]
         found = [p]
-        arr = self.arr
-        # Counting is one C scan, cheaper than indexing every form's last position
-        # for the few forms asked about.
-        more = arr.count(form) - 1
-        if more:
-            index = arr.index
-            for _ in range(more):
+        if last != p:
+            index = self.arr.index
+            while p != last:
                 p = index(form, p + 1)
                 found.append(p)
         self._found[form] = found
