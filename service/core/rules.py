@@ -610,7 +610,6 @@ class _Story:
         """The stem of every token, from the stems the records hold."""
         column = self.rules._stem_column(language)
         stem_of = dict(zip(self._distinct, map(itemgetter(column), self._records), strict=True))
-        stem_of[""] = _GAP_STEM  # a real word may stem to "" (Porter's "s")
         arr = list(map(stem_of.__getitem__, self.surfaces))
         joins: dict[int, str] = {}
         if self.joins:
@@ -626,7 +625,6 @@ class _Story:
         got = self._stem_firsts.get(language)
         if got is None:
             stems = list(map(itemgetter(self.rules._stem_column(language)), self._records))
-            stems[self._distinct.index("")] = _GAP_STEM  # a real word may stem to ""
             first = dict(zip(reversed(stems), range(len(stems) - 1, -1, -1), strict=True))
             del first[_GAP_STEM]
             joined: dict[str, list[int]] = {}
@@ -1151,7 +1149,6 @@ class _Compiler:
         self.spec = spec
         self.stem = stemmer(spec.language) if spec.stem else None
         self.tails: dict[str, tuple[set[str], set[str]]] = {}
-        self.uses_prefix = False
 
     def word(self, surface: str, case: bool, acronym: bool) -> tuple[str, str]:
         case_form, folded, key = forms(surface)
@@ -1206,7 +1203,6 @@ class _Compiler:
     def text(self, node: Text) -> tuple[_Compiled, frozenset[str] | None]:
         acronyms = node.acronyms or (False,) * len(node.words)
         if node.prefix:
-            self.uses_prefix = True
             view = "c" if node.case else "w"
             form = forms(node.words[0])[0 if node.case else 1]
             leaf = _Leaf(((view, form),), node.text, node.field, True, None)
@@ -1238,19 +1234,29 @@ class _Rule:
 
     def report(self, story: _Story, whole: bool = False) -> Match:
         root = self.root
+        terms: tuple[str, ...]
         if root.kind == "text":
             # A rule of one term that matched has found that term.
-            return Match(
-                self.spec.name,
-                self.spec.notify,
-                (root.leaf.text,),  # type: ignore[union-attr]  # a text node has its leaf
-                excerpt=partial(_excerpt, root, story, whole),
-            )
+            terms = (root.leaf.text,)  # type: ignore[union-attr]  # a text node has its leaf
+        elif root.keyed is not None and not story.kjpos:
+            # No compounds: each term's first hit is its key's first position, and
+            # sorting (position, term) pairs orders the terms by first hit.
+            kfirst = story.kfirst
+            found = [(p, text) for key, text in root.keyed if (p := kfirst.get(key)) is not None]
+            found.sort()
+            terms = tuple(dict.fromkeys(text for _, text in found))
+        else:
+            terms = self._terms_by_first_hit(story)
+        return Match(
+            self.spec.name, self.spec.notify, terms, excerpt=partial(_excerpt, root, story, whole)
+        )
+
+    def _terms_by_first_hit(self, story: _Story) -> tuple[str, ...]:
         firsts: dict[str, Hit] = {}
-        keyed = root.keyed
+        keyed = self.root.keyed
         if keyed is None:
             self.root.firsts(story, firsts)
-        elif story.kjpos:
+        else:
             kfirst, kjpos = story.kfirst, story.kjpos
             for key, text in keyed:
                 p = kfirst.get(key)
@@ -1260,29 +1266,7 @@ class _Rule:
                     hit = (joined[0], joined[0] + 2)
                 if hit is not None and (text not in firsts or hit < firsts[text]):
                     firsts[text] = hit
-        else:
-            # No compounds: each term's first hit is its key's first position, and
-            # sorting (position, term) pairs orders the terms as below.
-            kfirst = story.kfirst
-            found = [(p, text) for key, text in keyed if (p := kfirst.get(key)) is not None]
-            if len(found) > 1:
-                found.sort()
-                terms = tuple(dict.fromkeys(text for _, text in found))
-            else:
-                terms = (found[0][1],) if found else ()
-            return Match(
-                self.spec.name,
-                self.spec.notify,
-                terms,
-                excerpt=partial(_excerpt, root, story, whole),
-            )
-        if len(firsts) > 1:
-            terms = tuple(sorted(firsts, key=lambda text: (firsts[text], text)))
-        else:
-            terms = tuple(firsts)
-        return Match(
-            self.spec.name, self.spec.notify, terms, excerpt=partial(_excerpt, root, story, whole)
-        )
+        return tuple(sorted(firsts, key=lambda text: (firsts[text], text)))
 
 
 def _excerpt(root: _Compiled, story: _Story, whole: bool) -> tuple[str, Highlights]:
@@ -1399,7 +1383,6 @@ class RuleSet:
         self._by_outlet: dict[str, list[int]] = {}
         self._by_tag: dict[str, list[int]] = {}
         always: list[int] = []
-        uses_prefix = False
         stem_languages: set[str] = set()
         for i, spec in enumerate(specs):
             validate_query(spec.query, stem=spec.stem, language=spec.language)
@@ -1409,7 +1392,6 @@ class RuleSet:
                 known = tails.setdefault(head, (set(), set()))
                 known[0].update(full)
                 known[1].update(start)
-            uses_prefix = uses_prefix or compiler.uses_prefix
             if spec.stem:
                 stem_languages.add(spec.language)
             rules.append(
@@ -1446,7 +1428,6 @@ class RuleSet:
             head: (frozenset(full), tuple(sorted(start))) for head, (full, start) in tails.items()
         }
         self._join_exact_tails = frozenset(t for full, _ in tails.values() for t in full)
-        self._uses_prefix = uses_prefix
         self._stem_languages = tuple(sorted(stem_languages))
 
     def _index_for(self, anchor: str) -> dict[str, list[int]]:
@@ -1504,6 +1485,11 @@ class RuleSet:
         for language in self._stem_languages:
             self._stemmer(language)  # makes the language's stem_many too
             stems.append(self._stem_many[language](folded))
+        if stems and "" in surfaces:
+            # The title-body gap's stem: a real word may stem to "" (Porter's "s").
+            gap = surfaces.index("")
+            for column in stems:
+                column[gap] = _GAP_STEM
         return list(zip(folded, keys, head, tail, stem_head, *stems, strict=True))
 
     def _stemmer(self, language: str) -> Callable[[str], str]:
