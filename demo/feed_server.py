@@ -23,6 +23,7 @@ class Item:
     body: str
     guid: str | None = None
     published: datetime | None = None
+    extra_xml: str = ""  # raw markup added inside the item, as some feeds carry
 
 
 @dataclass
@@ -59,7 +60,7 @@ class Feed:
                 f'<guid isPermaLink="false">{escape(item.guid or item.link)}</guid>'
                 f"<pubDate>{format_datetime(when)}</pubDate>"
                 f"<description>{escape(item.body)}</description>"
-                "</item>"
+                f"{item.extra_xml}</item>"
             )
         parts.append("</channel></rss>")
         return "\n".join(parts).encode()
