@@ -1219,13 +1219,31 @@ class _Compiler:
         return _Compiled("or", children=(compiled, alt)), anchors
 
 
-@dataclass(frozen=True, slots=True)
 class _Rule:
-    index: int
-    spec: RuleSpec
-    root: _Compiled
-    feeds: frozenset[str]
-    tags: frozenset[str]
+    """A compiled rule, with what `report` reads for every match looked up once."""
+
+    __slots__ = ("feeds", "index", "keyed", "name", "notify", "root", "single", "spec", "tags")
+
+    def __init__(
+        self,
+        index: int,
+        spec: RuleSpec,
+        root: _Compiled,
+        feeds: frozenset[str],
+        tags: frozenset[str],
+    ) -> None:
+        self.index = index
+        self.spec = spec
+        self.root = root
+        self.feeds = feeds
+        self.tags = tags
+        self.name = spec.name
+        self.notify = spec.notify
+        # A rule of one term that matched has found that term.
+        self.single: tuple[str, ...] | None = None
+        if root.kind == "text" and root.leaf is not None:
+            self.single = (root.leaf.text,)
+        self.keyed = root.keyed
 
     def applies_to(self, doc: Document) -> bool:
         if self.feeds and doc.feed_id not in self.feeds:
@@ -1233,22 +1251,23 @@ class _Rule:
         return not (self.tags and not any(t.lower() in self.tags for t in doc.tags))
 
     def report(self, story: _Story, whole: bool = False) -> Match:
-        root = self.root
-        terms: tuple[str, ...]
-        if root.kind == "text":
-            # A rule of one term that matched has found that term.
-            terms = (root.leaf.text,)  # type: ignore[union-attr]  # a text node has its leaf
-        elif root.keyed is not None and not story.kjpos:
-            # No compounds: each term's first hit is its key's first position, and
-            # sorting (position, term) pairs orders the terms by first hit.
-            kfirst = story.kfirst
-            found = [(p, text) for key, text in root.keyed if (p := kfirst.get(key)) is not None]
-            found.sort()
-            terms = tuple(dict.fromkeys(text for _, text in found))
-        else:
-            terms = self._terms_by_first_hit(story)
+        terms: tuple[str, ...] | None = self.single
+        if terms is None:
+            keyed = self.keyed
+            if keyed is not None and not story.kjpos:
+                # No compounds: each term's first hit is its key's first position, and
+                # sorting (position, term) pairs orders the terms by first hit.
+                kfirst = story.kfirst
+                found = [(p, text) for key, text in keyed if (p := kfirst.get(key)) is not None]
+                if len(found) == 1:
+                    terms = (found[0][1],)
+                else:
+                    found.sort()
+                    terms = tuple(dict.fromkeys(text for _, text in found))
+            else:
+                terms = self._terms_by_first_hit(story)
         return Match(
-            self.spec.name, self.spec.notify, terms, excerpt=partial(_excerpt, root, story, whole)
+            self.name, self.notify, terms, excerpt=partial(_excerpt, self.root, story, whole)
         )
 
     def _terms_by_first_hit(self, story: _Story) -> tuple[str, ...]:
