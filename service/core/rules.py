@@ -1149,9 +1149,11 @@ class _Compiler:
         self.spec = spec
         self.stem = stemmer(spec.language) if spec.stem else None
         self.tails: dict[str, tuple[set[str], set[str]]] = {}
+        self.keys: set[str] = set()
 
     def word(self, surface: str, case: bool, acronym: bool) -> tuple[str, str]:
         case_form, folded, key = forms(surface)
+        self.keys.add(key)
         for form in (folded, key):
             self._splits(form, exact=True)
         if case:
@@ -1403,10 +1405,12 @@ class RuleSet:
         self._by_tag: dict[str, list[int]] = {}
         always: list[int] = []
         stem_languages: set[str] = set()
+        vocabulary: set[str] = set()
         for i, spec in enumerate(specs):
             validate_query(spec.query, stem=spec.stem, language=spec.language)
             compiler = _Compiler(spec, self._stemmer)
             root, anchors = compiler.compile(parse_query(spec.query))
+            vocabulary |= compiler.keys
             for head, (full, start) in compiler.tails.items():
                 known = tails.setdefault(head, (set(), set()))
                 known[0].update(full)
@@ -1447,6 +1451,7 @@ class RuleSet:
             head: (frozenset(full), tuple(sorted(start))) for head, (full, start) in tails.items()
         }
         self._join_exact_tails = frozenset(t for full, _ in tails.values() for t in full)
+        self._vocabulary = frozenset(vocabulary)
         self._stem_languages = tuple(sorted(stem_languages))
 
     def _index_for(self, anchor: str) -> dict[str, list[int]]:
@@ -1500,6 +1505,11 @@ class RuleSet:
         head = [got is not None and bool(got[0]) for got in heads]
         stem_head = [got is not None and bool(got[1]) for got in heads]
         tail = [f in exact or k in exact for f, k in zip(folded, keys, strict=True)]
+        # A key no query word has (nor any compound's tail) can never be asked
+        # about: such words all get the gap's key "", so a story's key index
+        # holds only the few words rules may ask for.
+        vocabulary = self._vocabulary
+        keys = [k if t or k in vocabulary else "" for k, t in zip(keys, tail, strict=True)]
         stems = []
         for language in self._stem_languages:
             self._stemmer(language)  # makes the language's stem_many too
