@@ -1149,7 +1149,8 @@ class _Compiler:
         self.spec = spec
         self.stem = stemmer(spec.language) if spec.stem else None
         self.tails: dict[str, tuple[set[str], set[str]]] = {}
-        self.keys: set[str] = set()
+        self.keys: set[str] = set()  # the key of every query word
+        self.stems: set[str] = set()  # the stem of every stemmed query word
 
     def word(self, surface: str, case: bool, acronym: bool) -> tuple[str, str]:
         case_form, folded, key = forms(surface)
@@ -1160,6 +1161,7 @@ class _Compiler:
             return "c", case_form
         if self.stem is not None and not acronym:
             stemmed = self.stem(folded)
+            self.stems.add(stemmed)
             self._splits(stemmed, exact=False)
             return "s:" + self.spec.language, stemmed
         return "k", key
@@ -1406,11 +1408,13 @@ class RuleSet:
         always: list[int] = []
         stem_languages: set[str] = set()
         vocabulary: set[str] = set()
+        stem_vocabulary: dict[str, set[str]] = {}
         for i, spec in enumerate(specs):
             validate_query(spec.query, stem=spec.stem, language=spec.language)
             compiler = _Compiler(spec, self._stemmer)
             root, anchors = compiler.compile(parse_query(spec.query))
             vocabulary |= compiler.keys
+            stem_vocabulary.setdefault(spec.language, set()).update(compiler.stems)
             for head, (full, start) in compiler.tails.items():
                 known = tails.setdefault(head, (set(), set()))
                 known[0].update(full)
@@ -1453,6 +1457,9 @@ class RuleSet:
         self._join_exact_tails = frozenset(t for full, _ in tails.values() for t in full)
         self._vocabulary = frozenset(vocabulary)
         self._stem_languages = tuple(sorted(stem_languages))
+        self._stem_vocabularies = tuple(
+            frozenset(stem_vocabulary[language]) for language in self._stem_languages
+        )
 
     def _index_for(self, anchor: str) -> dict[str, list[int]]:
         if anchor.startswith(_PREFIX):
@@ -1511,9 +1518,11 @@ class RuleSet:
         vocabulary = self._vocabulary
         keys = [k if t or k in vocabulary else "" for k, t in zip(keys, tail, strict=True)]
         stems = []
-        for language in self._stem_languages:
+        for language, known in zip(self._stem_languages, self._stem_vocabularies, strict=True):
             self._stemmer(language)  # makes the language's stem_many too
-            stems.append(self._stem_many[language](folded))
+            # As with keys, a stem no query word has is the gap's.
+            column = self._stem_many[language](folded)
+            stems.append([s if s in known else _GAP_STEM for s in column])
         if stems and "" in surfaces:
             # The title-body gap's stem: a real word may stem to "" (Porter's "s").
             gap = surfaces.index("")
