@@ -20,6 +20,14 @@ FEED = b"""<?xml version="1.0"?>
 <description>Sunny spells.</description></item>
 </channel></rss>"""
 
+WIRE = b"""<?xml version="1.0"?>
+<rss version="2.0"><channel><title>Mixed</title>
+<item><title>Ceasefire declared</title><link>https://www.globewire.example/cf</link>
+<description>A ceasefire was declared.</description></item>
+<item><title>Ceasefire, a copy</title><link>https://other.example/cf</link>
+<description>A ceasefire was declared.</description></item>
+</channel></rss>"""
+
 PAGE = b"""<html><head><title>NATO summit</title></head>
 <body><p>Leaders of NATO&#8217;s members met.</p></body></html>"""
 
@@ -86,6 +94,26 @@ def test_file_source(tmp_path: Path) -> None:
     assert "The [[White House]] said." in out
 
 
+def test_outlet_option_feeds_outlet_terms() -> None:
+    query = "outlet:reuters.com AND truce"
+    status, out = run([query, "--text", "A truce held."])
+    assert status == 1
+    assert "note: the query has outlet: terms, but no --outlet was given" in out
+    status, out = run([query, "--outlet", "www.reuters.com", "--text", "A truce held."])
+    assert status == 0
+    assert "note:" not in out
+    assert run([query, "--outlet", "bbc.co.uk", "--text", "A truce held."])[0] == 1
+
+
+def test_tag_option_feeds_tag_terms() -> None:
+    query = "tag:wire AND truce"
+    status, out = run([query, "--text", "A truce held."])
+    assert status == 1
+    assert "no --tag was given" in out
+    assert run([query, "--tag", "local", "--tag", "wire", "--text", "A truce held."])[0] == 0
+    assert run([query, "--tag", "local", "--text", "A truce held."])[0] == 1
+
+
 def test_missing_file_is_an_error(tmp_path: Path) -> None:
     status, out = run(["NATO", "--file", str(tmp_path / "missing.txt")])
     assert status == 2
@@ -97,6 +125,9 @@ async def server() -> AsyncIterator[str]:
     async def feed(_: web.Request) -> web.Response:
         return web.Response(body=FEED, content_type="application/rss+xml")
 
+    async def wire(_: web.Request) -> web.Response:
+        return web.Response(body=WIRE, content_type="application/rss+xml")
+
     async def page(_: web.Request) -> web.Response:
         return web.Response(body=PAGE, content_type="text/html")
 
@@ -105,6 +136,7 @@ async def server() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/feed", feed)
+    app.router.add_get("/wire", wire)
     app.router.add_get("/page", page)
     app.router.add_get("/missing", missing)
     runner = web.AppRunner(app)
@@ -123,6 +155,22 @@ async def test_url_feed_tests_every_entry(server: str) -> None:
     assert "[[cease-fire]]" in out
     assert "http://x/2: no match" in out
     assert "1 of 2 entries match" in out
+
+
+async def test_url_entry_outlet_is_its_link_host(server: str) -> None:
+    query = "outlet:globewire.example AND ceasefire"
+    status, out = await run_async([query, "--url", f"{server}/wire"])
+    assert status == 0
+    assert "https://www.globewire.example/cf: MATCH" in out
+    assert "https://other.example/cf: no match" in out
+    assert "note:" not in out
+
+
+async def test_url_outlet_option_overrides_link_hosts(server: str) -> None:
+    query = "outlet:other.example AND ceasefire"
+    status, out = await run_async([query, "--outlet", "other.example", "--url", f"{server}/wire"])
+    assert status == 0
+    assert "2 of 2 entries match" in out
 
 
 async def test_url_page_is_tested_as_one_document(server: str) -> None:
