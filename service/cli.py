@@ -171,8 +171,16 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
     if url:
         return asyncio.run(_deliveries(args, settings, url))
     data_dir = Path(args.data_dir or settings.data_dir or default_data_dir())
-    with EmbeddedRedis(data_dir) as server:
-        return asyncio.run(_deliveries(args, settings, server.url))
+    embedded = EmbeddedRedis(data_dir)
+    if embedded.in_use():
+        # A `feedwatch run` serves this data directory: its Redis holds the dead letters.
+        return asyncio.run(_deliveries(args, settings, embedded.url))
+    try:
+        with embedded as server:
+            return asyncio.run(_deliveries(args, settings, server.url))
+    except EmbeddedRedisError as exc:
+        print(f"feedwatch deliveries: {exc}", file=sys.stderr)
+        return 1
 
 
 def cmd_rules(args: argparse.Namespace, rest: Sequence[str]) -> int:

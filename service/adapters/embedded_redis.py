@@ -113,6 +113,11 @@ class EmbeddedRedis:
             time.sleep(0.02)
         log.info("embedded redis started", extra={"socket": str(self.socket_path)})
 
+    def in_use(self) -> bool:
+        """Whether a redis-server already answers on this data directory's socket
+        (a `feedwatch run` using it)."""
+        return self._answers_ping()
+
     def _refuse_if_in_use(self) -> None:
         if self._answers_ping():
             raise EmbeddedRedisError(

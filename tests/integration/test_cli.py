@@ -143,6 +143,29 @@ async def test_run_starts_embedded_redis_serves_health_and_stops_cleanly_on_sigt
         assert await asyncio.wait_for(process.wait(), 30) == 0
 
 
+async def test_deliveries_uses_the_redis_of_a_running_feedwatch(tmp_path: Path) -> None:
+    config = _write_config(tmp_path)
+    data_dir = tmp_path / "data"
+    async with _feedwatch(config, data_dir) as (process, _):
+        redis_pid = _redis_pid(data_dir)
+        for action, expected in (("list", "0 dead letter(s)"), ("replay", "replayed 0")):
+            command = [*FEEDWATCH, "deliveries", action, "-c", str(config)]
+            listing = await asyncio.create_subprocess_exec(
+                *command,
+                "--data-dir",
+                str(data_dir),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=_env_without_redis(),
+            )
+            out, err = await asyncio.wait_for(listing.communicate(), 30)
+            assert listing.returncode == 0, err.decode()
+            assert expected in out.decode()
+        assert _redis_pid(data_dir) == redis_pid  # the service's own redis-server, still up
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="uses PR_SET_PDEATHSIG")
 async def test_embedded_redis_dies_with_a_killed_feedwatch(tmp_path: Path) -> None:
     config = _write_config(tmp_path)
