@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -320,39 +321,99 @@ def _pydantic_errors(exc: ValidationError) -> list[str]:
     return list(dict.fromkeys(errors))
 
 
-def _feed_checks(settings: Settings) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class _FeedRefs:
+    """What the cross-checks read of a plain feed (from raw YAML when the config is invalid)."""
+
+    url: object
+    name: object
+
+
+@dataclass(frozen=True, slots=True)
+class _RuleRefs:
+    """What the cross-checks read of a rule (from raw YAML when the config is invalid)."""
+
+    name: object
+    notify: Sequence[object]
+    feeds: Sequence[object]
+
+
+def _feed_checks(feeds: Sequence[object]) -> list[str]:
     """Duplicates among the feeds as written (indexes are the config's own)."""
     errors: list[str] = []
     names: dict[str, int] = {}
     urls: dict[str, int] = {}
-    for i, feed in enumerate(settings.feeds):
-        if isinstance(feed, FeedSettings):
-            if feed.url in urls:
-                errors.append(f"feeds[{i}].url: the same URL as feeds[{urls[feed.url]}]")
-            urls.setdefault(feed.url, i)
-            if feed.name:
+    for i, feed in enumerate(feeds):
+        if isinstance(feed, (FeedSettings, _FeedRefs)):
+            if isinstance(feed.url, str):
+                if feed.url in urls:
+                    errors.append(f"feeds[{i}].url: the same URL as feeds[{urls[feed.url]}]")
+                urls.setdefault(feed.url, i)
+            if isinstance(feed.name, str) and feed.name:
                 if feed.name in names:
                     errors.append(f"feeds[{i}].name: the same name as feeds[{names[feed.name]}]")
                 names.setdefault(feed.name, i)
     return errors
 
 
-def _rule_checks(settings: Settings) -> list[str]:
-    """Rules' references, against the feeds once OPML lists are expanded."""
+def _rule_checks(
+    rules: Sequence[RuleSettings | _RuleRefs | None],
+    destinations: Container[str],
+    feeds: Sequence[FeedSettings | _FeedRefs] | None,
+) -> list[str]:
+    """Rules' references: to destinations, and to `feeds` once OPML lists are
+    expanded (None: the feeds are not known, so those references are not checked)."""
     errors: list[str] = []
-    known = {f.url for f in settings.feed_list} | {f.name for f in settings.feed_list if f.name}
+    known: set[object] | None = None
+    if feeds is not None:
+        known = {f.url for f in feeds} | {f.name for f in feeds if f.name}
     seen_rules: dict[str, int] = {}
-    for i, rule in enumerate(settings.rules):
-        if rule.name in seen_rules:
-            errors.append(f"rules[{i}].name: the same name as rules[{seen_rules[rule.name]}]")
-        seen_rules.setdefault(rule.name, i)
+    for i, rule in enumerate(rules):
+        if rule is None:
+            continue
+        if isinstance(rule.name, str):
+            if rule.name in seen_rules:
+                errors.append(f"rules[{i}].name: the same name as rules[{seen_rules[rule.name]}]")
+            seen_rules.setdefault(rule.name, i)
         for j, dest in enumerate(rule.notify):
-            if dest not in settings.destinations:
+            if isinstance(dest, str) and dest not in destinations:
                 errors.append(f"rules[{i}].notify[{j}]: unknown destination '{dest}'")
-        for j, feed_ref in enumerate(rule.feeds):
-            if feed_ref not in known:
-                errors.append(f"rules[{i}].feeds[{j}]: no feed has this name or URL")
+        if known is not None:
+            for j, feed_ref in enumerate(rule.feeds):
+                if isinstance(feed_ref, str) and feed_ref not in known:
+                    errors.append(f"rules[{i}].feeds[{j}]: no feed has this name or URL")
     return errors
+
+
+def _listed(value: object) -> Sequence[object]:
+    """A YAML value that should be a list, or no items (pydantic reports it)."""
+    return value if isinstance(value, list) else []
+
+
+def _raw_cross_checks(raw: Mapping[str, Any]) -> list[str]:
+    """The cross-checks on a config that pydantic refused, so that one run lists
+    a bad reference beside the other errors (each part is read as far as its
+    YAML allows; what pydantic reported is not reported again)."""
+    raw_feeds = _listed(raw.get("feeds"))
+    feeds = [
+        _FeedRefs(f.get("url"), f.get("name"))
+        for f in raw_feeds
+        if isinstance(f, dict) and "opml" not in f
+    ]
+    plain = [
+        _FeedRefs(f.get("url"), f.get("name")) if isinstance(f, dict) and "opml" not in f else None
+        for f in raw_feeds
+    ]
+    has_opml = any(isinstance(f, dict) and "opml" in f for f in raw_feeds)
+    destinations = raw.get("destinations")
+    names = set(destinations) if isinstance(destinations, dict) else set()
+    rules = [
+        _RuleRefs(r.get("name"), _listed(r.get("notify")), _listed(r.get("feeds")))
+        if isinstance(r, dict)
+        else None
+        for r in _listed(raw.get("rules"))
+    ]
+    return _feed_checks(plain) + _rule_checks(rules, names, None if has_opml else feeds)
 
 
 def _expand_opml(settings: Settings, base_dir: Path) -> tuple[Settings, list[str]]:
@@ -417,11 +478,12 @@ def parse_settings(
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(source, errors + _pydantic_errors(exc)) from None
-    errors += _feed_checks(settings)
+        found = errors + _pydantic_errors(exc) + _raw_cross_checks(raw)
+        raise ConfigError(source, list(dict.fromkeys(found))) from None
+    errors += _feed_checks(settings.feeds)
     settings, opml_errors = _expand_opml(settings, base_dir or Path.cwd())
     errors += opml_errors
-    errors += _rule_checks(settings)
+    errors += _rule_checks(settings.rules, settings.destinations, settings.feed_list)
     if errors:
         raise ConfigError(source, errors)
     return settings

@@ -70,11 +70,14 @@ def test_a_broken_config_lists_every_error_with_its_key_path() -> None:
         "or 'teams'",
         "rules[0].query: unbalanced quote at column 14",
         "rules[2].query: unclosed parenthesis at column 1",
+        "feeds[2].url: the same URL as feeds[1]",
+        "rules[1].notify[0]: unknown destination 'nowhere'",
+        "rules[2].name: the same name as rules[1]",
     ]
     assert errors == expected
 
 
-def test_cross_references_are_checked_once_the_shape_is_valid() -> None:
+def test_cross_references_of_a_well_formed_config() -> None:
     config = """
 feeds:
   - {url: "https://a.example/rss"}
@@ -92,6 +95,48 @@ rules:
         "rules[1].name: the same name as rules[0]",
         "rules[1].feeds[0]: no feed has this name or URL",
     ]
+
+
+def test_cross_references_are_listed_beside_shape_errors() -> None:
+    # One run lists everything: a bad duration, a bad query, and the same rule's
+    # unknown destination, which pydantic alone would hide until the rest is fixed.
+    config = """
+polling: {interval: 5 minutes}
+feeds:
+  - {url: "https://a.example/rss", name: a}
+  - {url: "https://a.example/rss", backfill: -1}
+destinations: {c: {type: console}, broken: {type: pager}}
+rules:
+  - {name: a, query: 'ceasefire "oops', notify: [nope]}
+  - {name: a, query: NATO, notify: [c, broken], feeds: [a, missing]}
+  - not a rule
+"""
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(config, {})
+    errors = caught.value.errors
+    assert "rules[0].query: unbalanced quote at column 11" in errors
+    assert any(e.startswith("polling.interval: ") for e in errors)
+    assert any(e.startswith("destinations.broken.type: ") for e in errors)
+    assert errors[-4:] == [
+        "feeds[1].url: the same URL as feeds[0]",
+        "rules[0].notify[0]: unknown destination 'nope'",
+        "rules[1].name: the same name as rules[0]",
+        "rules[1].feeds[1]: no feed has this name or URL",
+    ]
+
+
+def test_feed_references_are_not_guessed_when_an_opml_list_is_unread() -> None:
+    config = """
+polling: {interval: soon}
+feeds:
+  - {opml: feeds.opml}
+destinations: {c: {type: console}}
+rules:
+  - {name: a, query: NATO, notify: [c], feeds: [listed-in-the-opml]}
+"""
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(config, {})
+    assert [e for e in caught.value.errors if e.startswith("rules")] == []
 
 
 def test_errors_never_echo_secret_values() -> None:
