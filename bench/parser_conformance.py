@@ -1,8 +1,10 @@
 """Where feedwatch's parse_feed and plain feedparser disagree, over the UFP test corpus.
 
-Reads every file under ../shared/corpora/feedparser-tests (relative to the repository
-root), parses it with `parse_feed` (lxml fast path, feedparser fallback) and with
-feedparser alone, and compares the fields feedwatch uses: feed title and ttl; per
+Reads every file under $FEEDPARSER_TESTS, by default ../shared/corpora/feedparser-tests
+(relative to the repository root): the `tests/` directory of a feedparser checkout
+(its encoding, entities, illformed, json and wellformed folders). It parses each
+file with `parse_feed` (lxml fast path, feedparser fallback) and with feedparser
+alone, and compares the fields feedwatch uses: feed title and ttl; per
 entry title, link, id, published, summary, content, author (and tags); the
 warning; and whether the body is refused. A `Content-type:` header named in a
 file's header comment is passed to both, as a server would send it. Where the
@@ -17,6 +19,7 @@ Exits 0 and says "skipped" when the corpus is absent. Last line: one JSON object
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -37,7 +40,9 @@ from service.adapters.feed_parser import (  # noqa: E402
     parse_with_feedparser,
 )
 
-CORPUS = (ROOT / ".." / "shared" / "corpora" / "feedparser-tests").resolve()
+CORPUS = Path(
+    os.environ.get("FEEDPARSER_TESTS") or ROOT / ".." / "shared" / "corpora" / "feedparser-tests"
+).resolve()
 ENTRY_FIELDS = ("title", "link", "guid", "published", "summary", "content", "author", "tags")
 _CONTENT_TYPE = re.compile(rb"^Header:\s*Content-type:\s*(.+?)\s*$", re.I | re.M)
 
