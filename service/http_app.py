@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
+from datetime import UTC, datetime
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
 from service.adapters.job_queue import ArqJobQueue
+from service.core.formatting.common import iso_utc
 from service.pipeline.context import Pipeline
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,10 @@ async def feeds(request: web.Request) -> web.Response:
     return web.json_response({"feeds": [asdict(s) for s in states]})
 
 
+def _moment(timestamp: float | None) -> datetime | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, tz=UTC)
+
+
 async def story(request: web.Request) -> web.Response:
     p = request.app[PIPELINE]
     record = await p.stories.get(request.match_info["story_id"])
@@ -73,13 +79,15 @@ async def story(request: web.Request) -> web.Response:
             "title": record.title,
             "link": record.link,
             "first_outlet": record.first_outlet,
-            "first_seen": record.first_seen,
+            # Times as the webhook payload gives them: RFC 3339 in UTC with a Z.
+            "published": iso_utc(_moment(record.published)),
+            "first_seen": iso_utc(_moment(record.first_seen)),
             "outlets": list(record.outlets),
             "copies": [
                 {
                     "outlet": c.outlet,
                     "url": c.url,
-                    "seen_at": c.seen_at.isoformat(),
+                    "seen_at": iso_utc(c.seen_at),
                     "credits": c.credits,
                 }
                 for c in record.copies
