@@ -405,9 +405,11 @@ _R_KEY = itemgetter(1)
 _R_HEAD = itemgetter(2)
 _R_TAIL = itemgetter(3)
 _R_STEM_HEAD = itemgetter(4)
-_R_STEMS = 5
+_R_WILD = itemgetter(5)
+_R_STEMS = 6
 _MEMO_MAX = 1 << 17  # words; about 400 bytes each (measured), so at most ~50 MB
-# (folded, key, can head a compound, can end one, can head a stemmed one, stem, ...)
+# (folded, key, can head a compound, can end one, can head a stemmed one,
+#  begins with a wildcard's letters, stem, ...)
 _Record = tuple[Any, ...]
 
 
@@ -435,7 +437,6 @@ class _Story:
         "_flat",
         "_fold_of_",
         "_folded",
-        "_folded_words",
         "_parts",
         "_prefixes",
         "_records",
@@ -443,6 +444,7 @@ class _Story:
         "_stem_firsts",
         "_stem_keys",
         "_views",
+        "_wild_words",
         "_wpos",
         "body_offset",
         "body_start",
@@ -482,7 +484,7 @@ class _Story:
         kpos = _Positions(karr)
         self._folded: list[str] | None = None
         self._prefixes: set[str] | None = None
-        self._folded_words: str | None = None
+        self._wild_words: list[str] | None = None
         self.joins = joins = self._find_joins(distinct, records, karr)
         self._starts: list[int] | None = None
         self._wpos: _Positions | None = None
@@ -507,11 +509,26 @@ class _Story:
             self._fold_of_ = fold_of
         return fold_of
 
+    @property
+    def wild_words(self) -> list[str]:
+        """The folded form of each distinct word that begins with the letters of
+        some wildcard of the rules (most stories have few or none)."""
+        if self._wild_words is None:
+            records = self._records
+            self._wild_words = list(compress(map(_R_FOLDED, records), map(_R_WILD, records)))
+        return self._wild_words
+
     def prefixes(self) -> set[str]:
-        """The first three letters of every folded word (what wildcards are indexed by)."""
+        """The first three letters of the words in `wild_words` (what wildcards are
+        indexed by)."""
         if self._prefixes is None:
-            self._prefixes = set(map(_FIRST_THREE, map(_R_FOLDED, self._records)))
+            self._prefixes = set(map(_FIRST_THREE, self.wild_words))
         return self._prefixes
+
+    def has_wild_prefix(self, prefix: str) -> bool:
+        """Whether a word's folded form begins with `prefix`, the letters of one
+        of the rules' wildcards (folded)."""
+        return any(word.startswith(prefix) for word in self.wild_words)
 
     @property
     def folded(self) -> list[str]:
@@ -542,17 +559,9 @@ class _Story:
                 for h, r in heads.items():
                     if not ends.isdisjoint(tails[r[0]][0]):
                         viable[h] = r
-        if stem_heads:
-            # Wildcard rules make the story's three-letter prefixes anyway: a set
-            # look-up refuses most stem prefixes before any search of the text.
-            known = self.prefixes() if self.rules._by_prefix else None
-            for h, r in stem_heads.items():
-                for start in tails[r[0]][1]:
-                    if known is not None and len(start) >= 3 and start[:3] not in known:
-                        continue
-                    if self.has_folded_prefix(start):
-                        viable[h] = r
-                        break
+        # A stemmed compound's tail is only known by how it begins: the scan below
+        # checks the word after each of its heads.
+        viable.update(stem_heads)
         if not viable:
             return []
         fold_of = self._fold_of
@@ -571,16 +580,6 @@ class _Story:
                 joins.append(p)
         return joins
 
-    def folded_text(self) -> str:
-        """The story's distinct folded words, each after a space."""
-        if self._folded_words is None:
-            self._folded_words = " " + " ".join(map(_R_FOLDED, self._records))
-        return self._folded_words
-
-    def has_folded_prefix(self, prefix: str) -> bool:
-        """Whether any word's folded form starts with `prefix` (no form holds a space)."""
-        return " " + prefix in self.folded_text()
-
     @property
     def wpos(self) -> _Positions:
         """Positions of each folded form (for wildcards)."""
@@ -594,7 +593,6 @@ class _Story:
             return got
         if name == "w":
             got = _View(self.wpos, {}, lambda: self.folded)
-            got._words = self.folded_text()
         elif name == "c":
             surfaces = self.surfaces
             joins = {p: _case(surfaces[p]) + _case(surfaces[p + 1]) for p in self.joins}
@@ -965,10 +963,10 @@ def _leaf_test_alone(leaf: _Leaf) -> Test:
             return _fielded_stem_test(leaf, name[2:], form, leaf.field)
     if leaf.prefix and leaf.field is None:
         (name, start), *_ = words  # a wildcard is one word: any form it begins is a hit
-        first_three = start.casefold()[:3]
+        folded = start.casefold()
         if name == "w":
-            return lambda s: first_three in s.prefixes() and s.has_folded_prefix(start)
-        return lambda s: first_three in s.prefixes() and s.view(name).has_prefix(start)
+            return lambda s: s.has_wild_prefix(folded)
+        return lambda s: s.has_wild_prefix(folded) and s.view(name).has_prefix(start)
     names = {name for name, _ in words}
     if simple and len(names) == 1:
         name = names.pop()
@@ -1151,6 +1149,7 @@ class _Compiler:
         self.tails: dict[str, tuple[set[str], set[str]]] = {}
         self.keys: set[str] = set()  # the key of every query word
         self.stems: set[str] = set()  # the stem of every stemmed query word
+        self.wild: set[str] = set()  # the letters of every wildcard, folded
 
     def word(self, surface: str, case: bool, acronym: bool) -> tuple[str, str]:
         case_form, folded, key = forms(surface)
@@ -1209,6 +1208,7 @@ class _Compiler:
         if node.prefix:
             view = "c" if node.case else "w"
             form = forms(node.words[0])[0 if node.case else 1]
+            self.wild.add(form.casefold())
             leaf = _Leaf(((view, form),), node.text, node.field, True, None)
             return _Compiled("text", leaf=leaf), frozenset({_PREFIX + form.casefold()[:3]})
         words = tuple(self.word(w, node.case, a) for w, a in zip(node.words, acronyms, strict=True))
@@ -1409,12 +1409,14 @@ class RuleSet:
         stem_languages: set[str] = set()
         vocabulary: set[str] = set()
         stem_vocabulary: dict[str, set[str]] = {}
+        wild: set[str] = set()
         for i, spec in enumerate(specs):
             validate_query(spec.query, stem=spec.stem, language=spec.language)
             compiler = _Compiler(spec, self._stemmer)
             root, anchors = compiler.compile(parse_query(spec.query))
             vocabulary |= compiler.keys
             stem_vocabulary.setdefault(spec.language, set()).update(compiler.stems)
+            wild |= compiler.wild
             for head, (full, start) in compiler.tails.items():
                 known = tails.setdefault(head, (set(), set()))
                 known[0].update(full)
@@ -1456,6 +1458,11 @@ class RuleSet:
         }
         self._join_exact_tails = frozenset(t for full, _ in tails.values() for t in full)
         self._vocabulary = frozenset(vocabulary)
+        by_three: dict[str, list[str]] = {}
+        for letters in sorted(wild):
+            by_three.setdefault(letters[:3], []).append(letters)
+        # Wildcards' letters by their first three (a wildcard has at least three).
+        self._wild_starts = {three: tuple(starts) for three, starts in by_three.items()}
         self._stem_languages = tuple(sorted(stem_languages))
         self._stem_vocabularies = tuple(
             frozenset(stem_vocabulary[language]) for language in self._stem_languages
@@ -1511,6 +1518,10 @@ class RuleSet:
         exact = self._join_exact_tails
         head = [got is not None and bool(got[0]) for got in heads]
         stem_head = [got is not None and bool(got[1]) for got in heads]
+        wild_starts = self._wild_starts
+        wild = [
+            (starts := wild_starts.get(f[:3])) is not None and f.startswith(starts) for f in folded
+        ]
         tail = [f in exact or k in exact for f, k in zip(folded, keys, strict=True)]
         # A key no query word has (nor any compound's tail) can never be asked
         # about: such words all get the gap's key "", so a story's key index
@@ -1528,7 +1539,7 @@ class RuleSet:
             gap = surfaces.index("")
             for column in stems:
                 column[gap] = _GAP_STEM
-        return list(zip(folded, keys, head, tail, stem_head, *stems, strict=True))
+        return list(zip(folded, keys, head, tail, stem_head, wild, *stems, strict=True))
 
     def _stemmer(self, language: str) -> Callable[[str], str]:
         known = self._stem_fns.get(language)
