@@ -274,3 +274,45 @@ def test_snippet_from_title_hit_runs_on_into_body() -> None:
 def test_highlight_leaves_out_hyphen_joining_next_word() -> None:
     rules = compile_rules([rule("r", "Geneva")])
     assert marked(only(rules, Document("", "Geneva-based staff met."))) == ["Geneva"]
+
+
+def test_rules_sharing_wildcard_letters_each_match_their_own_words() -> None:
+    rules = compile_rules(
+        [
+            rule("sanct", "sanct*"),
+            rule("sanction", "sanctions*"),
+            rule("sandb", "sandb*"),
+            rule("upper", "case:SANC*"),
+        ]
+    )
+
+    def matched(text: str) -> list[str]:
+        return [m.rule for m in rules.match(Document("", text))]
+
+    assert matched("A sanctuary.") == ["sanct"]
+    assert matched("New sanctions and a sandbox.") == ["sanct", "sanction", "sandb"]
+    assert matched("SANCTIONS!") == ["sanct", "sanction", "upper"]
+    assert matched("Sand and sanity.") == []
+    assert matched("Desanctioned.") == []
+
+
+def test_words_no_rule_names_still_count_as_words_between_others() -> None:
+    # Such words share one placeholder form; they must neither join a phrase
+    # nor vanish from a proximity's distance.
+    rules = compile_rules([rule("phrase", '"peace talks"'), rule("near", '"peace deal"~1')])
+
+    def matched(text: str) -> list[str]:
+        return [m.rule for m in rules.match(Document("", text))]
+
+    assert matched("peace talks") == ["phrase"]
+    assert matched("peace and talks") == []
+    assert matched("peace, a deal") == ["near"]
+    assert matched("peace, then a deal") == []
+
+
+def test_compound_of_a_stemmed_word_is_found_after_its_head() -> None:
+    rules = compile_rules([rule("r", "peacekeeping", stem=True)])
+    m = only(rules, Document("", "The peace keepers and the peace-keeper left."))
+    assert m.terms == ("peacekeeping",)
+    assert marked(m) == ["peace keepers", "peace-keeper"]
+    assert rules.match(Document("", "Peace, then keepers.")) == []
