@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict
 
 from aiohttp import web
@@ -16,6 +17,12 @@ log = logging.getLogger(__name__)
 
 PIPELINE: web.AppKey[Pipeline] = web.AppKey("pipeline", Pipeline)
 QUEUE: web.AppKey[ArqJobQueue] = web.AppKey("queue", ArqJobQueue)
+# Why the service is not ready yet (waiting for Redis at start), or None once started.
+STARTING: web.AppKey[Callable[[], str | None]] = web.AppKey("starting")
+
+
+def _started() -> str | None:
+    return None
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -24,6 +31,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    reason = request.app[STARTING]()
+    if reason is not None:
+        return web.json_response({"status": "starting", "reason": reason}, status=503)
     p = request.app[PIPELINE]
     try:
         await p.feeds.states()
@@ -94,10 +104,16 @@ async def dead_letters(request: web.Request) -> web.Response:
     return web.json_response({"dead_letters": [asdict(r) for r in records]})
 
 
-def make_app(pipeline: Pipeline, queue: ArqJobQueue) -> web.Application:
+def make_app(
+    pipeline: Pipeline,
+    queue: ArqJobQueue,
+    *,
+    starting: Callable[[], str | None] = _started,
+) -> web.Application:
     app = web.Application()
     app[PIPELINE] = pipeline
     app[QUEUE] = queue
+    app[STARTING] = starting
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
