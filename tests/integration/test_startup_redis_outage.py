@@ -103,7 +103,7 @@ async def test_workers_take_jobs_again_after_redis_restarts(
         polls = len(feed_server.requests_for("wire"))
         client = aioredis.Redis.from_url(own_redis.url)
         try:
-            known = await client.smembers(K.FEEDS_KNOWN)  # type: ignore[misc]
+            known = await client.smembers(K.FEEDS_KNOWN)
             assert known
             await client.zadd(K.FEEDS_DUE, {m.decode(): 0 for m in known})
         finally:
