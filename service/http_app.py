@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -25,6 +25,17 @@ def _started() -> str | None:
     return None
 
 
+@dataclass
+class RedisSeen:
+    """Whether the last scrape found Redis down: an outage is logged when it starts
+    and when it ends, not on every scrape (`feedwatch_redis_up` says it meanwhile)."""
+
+    down: bool = False
+
+
+REDIS_SEEN: web.AppKey[RedisSeen] = web.AppKey("redis_seen", RedisSeen)
+
+
 async def healthz(request: web.Request) -> web.Response:
     """Alive: answers without touching Redis, so a Redis outage never restarts pods."""
     return web.json_response({"status": "ok"})
@@ -42,8 +53,9 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready", "rules": len(p.routing.rules.rules)})
 
 
-async def refresh_gauges(p: Pipeline, queue: ArqJobQueue) -> None:
+async def refresh_gauges(p: Pipeline, queue: ArqJobQueue, seen: RedisSeen | None = None) -> None:
     """Gauges that describe shared state are read from Redis at scrape time."""
+    seen = seen or RedisSeen()
     try:
         for state, count in (await p.feeds.states()).items():
             p.metrics.feeds.labels(state).set(count)
@@ -54,14 +66,19 @@ async def refresh_gauges(p: Pipeline, queue: ArqJobQueue) -> None:
         p.metrics.redis_memory.set(await queue.redis_memory_used())
         p.metrics.redis_memory_max.set(await queue.redis_memory_limit())
         p.metrics.redis_up.set(1)
+        if seen.down:
+            log.info("redis available for metrics again")
+        seen.down = False
     except (RedisError, OSError) as exc:
         p.metrics.redis_up.set(0)
-        log.warning("redis unavailable for metrics: %s", exc)
+        if not seen.down:
+            log.warning("redis unavailable for metrics: %s", exc)
+        seen.down = True
 
 
 async def metrics(request: web.Request) -> web.Response:
     p = request.app[PIPELINE]
-    await refresh_gauges(p, request.app[QUEUE])
+    await refresh_gauges(p, request.app[QUEUE], request.app[REDIS_SEEN])
     body = generate_latest(p.metrics.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -114,6 +131,7 @@ def make_app(
     app[PIPELINE] = pipeline
     app[QUEUE] = queue
     app[STARTING] = starting
+    app[REDIS_SEEN] = RedisSeen()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

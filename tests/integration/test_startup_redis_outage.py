@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 import redis.asyncio as aioredis
 
@@ -110,6 +111,36 @@ async def test_workers_take_jobs_again_after_redis_restarts(
             await client.aclose()
         await feed_server.wait_for_requests("wire", polls + 1, timeout=DEADLINE_S)
         assert not any(t.done() for t in service._tasks)
+    finally:
+        await service.stop()
+
+
+async def test_metrics_scrapes_log_a_redis_outage_once_and_its_end_once(
+    own_redis: EmbeddedRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="service.http_app")
+    service = Service(make_settings(), own_redis.url, roles=Roles(queues=(), scheduler=False))
+    await service.start()
+    url = f"http://127.0.0.1:{service.http_port}/metrics"
+
+    def messages(start: str) -> list[str]:
+        return [m for r in caplog.records if (m := r.getMessage()).startswith(start)]
+
+    try:
+        async with aiohttp.ClientSession() as session:
+            await asyncio.to_thread(own_redis.stop)
+            for _ in range(3):
+                async with session.get(url) as response:
+                    assert "feedwatch_redis_up 0.0" in await response.text()
+            assert len(messages("redis unavailable for metrics")) == 1
+            assert messages("redis available for metrics again") == []
+
+            await asyncio.to_thread(own_redis.start)
+            for _ in range(2):
+                async with session.get(url) as response:
+                    assert "feedwatch_redis_up 1.0" in await response.text()
+            assert len(messages("redis unavailable for metrics")) == 1
+            assert len(messages("redis available for metrics again")) == 1
     finally:
         await service.stop()
 

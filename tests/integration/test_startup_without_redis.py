@@ -105,9 +105,7 @@ async def started() -> AsyncIterator[list[Process]]:
         await process.kill()
 
 
-async def _start(
-    started: list[Process], command: str, config: Path, redis_url: str
-) -> Process:
+async def _start(started: list[Process], command: str, config: Path, redis_url: str) -> Process:
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "service.cli", *COMMANDS[command], "--config", str(config),
