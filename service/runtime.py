@@ -41,13 +41,17 @@ REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 def redacted_url(url: str) -> str:
-    """The URL with any password replaced by `***`, fit for a log line or a reply."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    """The URL with any password (`:pw@` or `?password=`) replaced by `***`, fit for
+    a log line or a reply."""
+    base, mark, query = url.partition("?")
+    parts = urlsplit(base)
+    if parts.password is not None:
+        host = parts.netloc.rpartition("@")[2]
+        base = urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    query = "&".join(
+        "password=***" if item.startswith("password=") else item for item in query.split("&")
+    )
+    return base + mark + query
 
 
 def _reason(exc: BaseException) -> str:

@@ -21,7 +21,7 @@ import redis.asyncio as aioredis
 from demo.feed_server import FeedServer, Item
 from service.adapters import redis_keys as K
 from service.adapters.embedded_redis import EmbeddedRedis
-from service.runtime import OutageLog, Roles, Service
+from service.runtime import OutageLog, Roles, Service, redacted_url
 from tests.integration.conftest import make_settings
 
 DEADLINE_S = 20.0
@@ -165,3 +165,21 @@ def test_an_outage_is_logged_when_it_starts_then_paced_then_when_it_ends(
 
     outage.succeeded(1601.0)  # no outage, nothing to say
     assert len(caplog.records) == 11
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://redis:6379/0", "redis://redis:6379/0"),
+        ("redis://:s3cret@redis:6379/0", "redis://:***@redis:6379/0"),
+        (
+            "rediss://feedwatch:s3cret@redis.example:6380/2",
+            "rediss://feedwatch:***@redis.example:6380/2",
+        ),
+        ("unix://:s3cret@/run/redis.sock?db=1", "unix://:***@/run/redis.sock?db=1"),
+        ("unix:///run/redis.sock?db=1&password=s3cret", "unix:///run/redis.sock?db=1&password=***"),
+        ("redis://user@redis:6379/0", "redis://user@redis:6379/0"),
+    ],
+)
+def test_a_redis_url_is_logged_without_its_password(url: str, shown: str) -> None:
+    assert redacted_url(url) == shown
