@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -18,6 +19,23 @@ log = logging.getLogger(__name__)
 
 PIPELINE: web.AppKey[Pipeline] = web.AppKey("pipeline", Pipeline)
 QUEUE: web.AppKey[ArqJobQueue] = web.AppKey("queue", ArqJobQueue)
+# Why the service is not ready yet (waiting for Redis at start), or None once started.
+STARTING: web.AppKey[Callable[[], str | None]] = web.AppKey("starting")
+
+
+def _started() -> str | None:
+    return None
+
+
+@dataclass
+class RedisSeen:
+    """Whether the last scrape found Redis down: an outage is logged when it starts
+    and when it ends, not on every scrape (`feedwatch_redis_up` says it meanwhile)."""
+
+    down: bool = False
+
+
+REDIS_SEEN: web.AppKey[RedisSeen] = web.AppKey("redis_seen", RedisSeen)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -26,6 +44,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    reason = request.app[STARTING]()
+    if reason is not None:
+        return web.json_response({"status": "starting", "reason": reason}, status=503)
     p = request.app[PIPELINE]
     try:
         await p.feeds.states()
@@ -34,8 +55,9 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready", "rules": len(p.routing.rules.rules)})
 
 
-async def refresh_gauges(p: Pipeline, queue: ArqJobQueue) -> None:
+async def refresh_gauges(p: Pipeline, queue: ArqJobQueue, seen: RedisSeen | None = None) -> None:
     """Gauges that describe shared state are read from Redis at scrape time."""
+    seen = seen or RedisSeen()
     try:
         for state, count in (await p.feeds.states()).items():
             p.metrics.feeds.labels(state).set(count)
@@ -46,14 +68,19 @@ async def refresh_gauges(p: Pipeline, queue: ArqJobQueue) -> None:
         p.metrics.redis_memory.set(await queue.redis_memory_used())
         p.metrics.redis_memory_max.set(await queue.redis_memory_limit())
         p.metrics.redis_up.set(1)
+        if seen.down:
+            log.info("redis available for metrics again")
+        seen.down = False
     except (RedisError, OSError) as exc:
         p.metrics.redis_up.set(0)
-        log.warning("redis unavailable for metrics: %s", exc)
+        if not seen.down:
+            log.warning("redis unavailable for metrics: %s", exc)
+        seen.down = True
 
 
 async def metrics(request: web.Request) -> web.Response:
     p = request.app[PIPELINE]
-    await refresh_gauges(p, request.app[QUEUE])
+    await refresh_gauges(p, request.app[QUEUE], request.app[REDIS_SEEN])
     body = generate_latest(p.metrics.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -102,10 +129,17 @@ async def dead_letters(request: web.Request) -> web.Response:
     return web.json_response({"dead_letters": [asdict(r) for r in records]})
 
 
-def make_app(pipeline: Pipeline, queue: ArqJobQueue) -> web.Application:
+def make_app(
+    pipeline: Pipeline,
+    queue: ArqJobQueue,
+    *,
+    starting: Callable[[], str | None] = _started,
+) -> web.Application:
     app = web.Application()
     app[PIPELINE] = pipeline
     app[QUEUE] = queue
+    app[STARTING] = starting
+    app[REDIS_SEEN] = RedisSeen()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

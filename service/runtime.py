@@ -10,12 +10,16 @@ import logging
 import os
 import signal
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 from arq.worker import Worker
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from service.adapters import redis_keys as K
 from service.adapters.job_queue import ArqJobQueue
@@ -29,6 +33,68 @@ from service.wiring import Resources, build_pipeline, build_routing
 from workers.settings import QUEUE_ROLES, make_worker
 
 log = logging.getLogger(__name__)
+
+# What an unreachable Redis raises: connection refused, DNS failure, a timeout,
+# a reset mid-command. Anything else is a bug worth a traceback.
+# (TimeoutError, asyncio's included, and ConnectionError are OSErrors.)
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def redacted_url(url: str) -> str:
+    """The URL with any password (`:pw@` or `?password=`) replaced by `***`, fit for
+    a log line or a reply."""
+    base, mark, query = url.partition("?")
+    parts = urlsplit(base)
+    if parts.password is not None:
+        host = parts.netloc.rpartition("@")[2]
+        base = urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    query = "&".join(
+        "password=***" if item.startswith("password=") else item for item in query.split("&")
+    )
+    return base + mark + query
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+class OutageLog:
+    """Logs a Redis outage seen by a loop as three kinds of line, never one per try:
+    once when it starts, a reminder at most every `remind_every` seconds while it
+    lasts, and once when it ends. Times are passed in (a monotonic clock)."""
+
+    def __init__(self, what: str, remind_every: float = 60.0) -> None:
+        self.what = what
+        self.remind_every = remind_every
+        self.since: float | None = None
+        self.failures = 0
+        self._reminded_at = 0.0
+
+    def failed(self, exc: BaseException, now: float) -> None:
+        self.failures += 1
+        if self.since is None:
+            self.since = self._reminded_at = now
+            log.warning("%s: redis unreachable, retrying: %s", self.what, _reason(exc))
+        elif now - self._reminded_at >= self.remind_every:
+            self._reminded_at = now
+            log.warning(
+                "%s: redis still unreachable after %.0f s (%d failed tries): %s",
+                self.what,
+                now - self.since,
+                self.failures,
+                _reason(exc),
+            )
+
+    def succeeded(self, now: float) -> None:
+        if self.since is not None:
+            log.info(
+                "%s: redis reachable again after %.0f s (%d failed tries)",
+                self.what,
+                now - self.since,
+                self.failures,
+            )
+        self.since = None
+        self.failures = 0
 
 
 @dataclass
@@ -57,32 +123,132 @@ class Service:
     reloads: int = 0
     started: asyncio.Event = field(default_factory=asyncio.Event)
     _reloaded: asyncio.Condition = field(default_factory=asyncio.Condition)
+    # Waiting for Redis at start: the first retry after this many seconds, doubling
+    # up to the cap; a ping that hangs (a black-holed address) counts as failed.
+    redis_retry_initial: float = 0.5
+    redis_retry_max: float = 15.0
+    redis_ping_timeout: float = 5.0
+    waiting_reason: str | None = None
+    # A Redis outage after start: one line when it begins, a reminder at most this
+    # often while it lasts, one line when it ends.
+    outage_reminder_every: float = 60.0
+    scheduler_outage: OutageLog = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.scheduler_outage = OutageLog("scheduler", self.outage_reminder_every)
 
     async def start(self) -> None:
+        """Serve HTTP first, then wait for Redis (health answers meanwhile, readiness
+        says why not), then start the workers and the scheduler. Returns early, with
+        nothing but HTTP started, if a stop is requested while it waits."""
         self.pipeline, self.resources = build_pipeline(self.settings, self.redis_url)
         freeze_long_lived()  # the compiled rules live as long as this config
         p = self.pipeline
-        await scheduling.sync_feeds(p)
         queue = ArqJobQueue(self.resources.redis)
-        for role in self.roles.queues:
-            worker = make_worker(role, p, self.resources.redis)
-            self._workers.append(worker)
-            self._tasks.append(asyncio.create_task(worker.async_run(), name=f"worker-{role}"))
-        if self.roles.scheduler:
-            self._tasks.append(asyncio.create_task(self._scheduler_loop(), name="scheduler"))
-        if self.config_path is not None and self.config_watch_interval > 0:
-            self._tasks.append(asyncio.create_task(self._watch_config(), name="config-watch"))
+        base: str | None = None
         if self.roles.api:
-            self._runner = web.AppRunner(make_app(p, queue), access_log=None)
+            self._runner = web.AppRunner(
+                make_app(p, queue, starting=self._starting), access_log=None
+            )
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.settings.http.host, self.settings.http.port)
             await site.start()
             self.http_port = _bound_port(self._runner, self.settings.http.port)
             base = f"http://{self.settings.http.host}:{self.http_port}"
             log.info("http listening: health %s/healthz, metrics %s/metrics", base, base)
-            if self.on_ready:
-                self.on_ready(base)
+        if not await self._wait_for_redis():
+            return
+        for role in self.roles.queues:
+            worker = make_worker(role, p, self.resources.redis)
+            self._workers.append(worker)
+            self._tasks.append(
+                asyncio.create_task(self._supervise(worker, role), name=f"worker-{role}")
+            )
+        if self.roles.scheduler:
+            self._tasks.append(asyncio.create_task(self._scheduler_loop(), name="scheduler"))
+        if self.config_path is not None and self.config_watch_interval > 0:
+            self._tasks.append(asyncio.create_task(self._watch_config(), name="config-watch"))
+        if self.on_ready and base is not None:
+            self.on_ready(base)
         self.started.set()
+
+    def _starting(self) -> str | None:
+        """Why the service is not ready yet, or None once it has started."""
+        if self.started.is_set():
+            return None
+        return self.waiting_reason or "starting"
+
+    async def _first_contact(self) -> None:
+        assert self.pipeline is not None
+        assert self.resources is not None
+        await asyncio.wait_for(self.resources.redis.ping(), self.redis_ping_timeout)
+        await scheduling.sync_feeds(self.pipeline)
+
+    async def _wait_for_redis(self) -> bool:
+        """Ping Redis and sync the feeds, retrying with capped backoff while Redis is
+        unreachable; one log line per attempt. False if a stop came first."""
+        where = redacted_url(self.redis_url)
+        delay = self.redis_retry_initial
+        attempt = 0
+        while not self._stop.is_set():
+            attempt += 1
+            contact = asyncio.ensure_future(self._first_contact())
+            stopped = asyncio.ensure_future(self._stop.wait())
+            await asyncio.wait({contact, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            if not contact.done():
+                contact.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await contact
+                break
+            exc = contact.exception()
+            if exc is None:
+                if attempt > 1:
+                    log.info(
+                        "redis at %s answers after %d attempts",
+                        where,
+                        attempt,
+                        extra={"redis": where},
+                    )
+                self.waiting_reason = None
+                return True
+            if not isinstance(exc, REDIS_DOWN):
+                raise exc
+            self.waiting_reason = f"waiting for redis at {where}: {_reason(exc)}"
+            log.warning(
+                "waiting for redis at %s (attempt %d, next in %.1f s): %s",
+                where,
+                attempt,
+                delay,
+                _reason(exc),
+                extra={"redis": where},
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=delay)
+            delay = min(delay * 2, self.redis_retry_max)
+        log.info("stop requested while waiting for redis at %s", where)
+        return False
+
+    async def _supervise(self, worker: Worker, role: str) -> None:
+        """Run an arq worker, and run it again once Redis is back if an outage ends it.
+
+        arq's poll loop ends at the first Redis error; without this a worker pod
+        would stay up and ready, taking no job, after any Redis restart.
+        """
+        assert self.resources is not None
+        redis = self.resources.redis
+        outage = OutageLog(f"worker {role}", self.outage_reminder_every)
+        while not self._stop.is_set():
+            try:
+                if outage.since is not None:
+                    await asyncio.wait_for(redis.ping(), self.redis_ping_timeout)
+                    outage.succeeded(time.monotonic())
+                await worker.async_run()
+                return
+            except REDIS_DOWN as exc:
+                outage.failed(exc, time.monotonic())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self.redis_retry_initial)
 
     async def _scheduler_loop(self) -> None:
         assert self.pipeline is not None
@@ -90,6 +256,7 @@ class Service:
         p = self.pipeline
         holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
         lease = Lease(self.resources.redis, K.SCHEDULER_LEASE, holder)
+        outage = self.scheduler_outage
         while not self._stop.is_set():
             tick_s = wait = p.settings.polling.tick
             try:
@@ -97,11 +264,15 @@ class Service:
                     began = p.clock()
                     await scheduling.tick(p)
                     wait = await scheduling.next_tick_in(p, began)
+                outage.succeeded(time.monotonic())
+            except REDIS_DOWN as exc:  # an outage: a line when it starts, not per tick
+                outage.failed(exc, time.monotonic())
             except Exception:  # one failed tick must not end scheduling
                 log.exception("scheduler tick failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=wait)
-        await lease.release()
+        with contextlib.suppress(*REDIS_DOWN):  # the lease expires by itself
+            await lease.release()
 
     async def reload(self) -> bool:
         """Re-read the config; swap rules and senders whole, re-sync feeds.
@@ -156,7 +327,10 @@ class Service:
             if current is not None and current != seen:
                 seen = current
                 log.info("config file changed", extra={"config": str(self.config_path)})
-                await self.reload()
+                try:
+                    await self.reload()
+                except REDIS_DOWN as exc:  # read again on the next change, or SIGHUP
+                    log.warning("config reload could not reach redis: %s", _reason(exc))
 
     def request_stop(self) -> None:
         self._stop.set()
