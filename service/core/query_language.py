@@ -17,7 +17,7 @@ from luqum.exceptions import (  # type: ignore[import-untyped]
 )
 from luqum.thread import parse as luqum_parse  # type: ignore[import-untyped]
 
-from service.core.rule_text import HYPHENS, hyphenated, is_acronym, query_words
+from service.core.rule_text import HYPHENS, forms, hyphenated, is_acronym, query_words
 
 MAX_PROXIMITY = 20
 MIN_WILDCARD_PREFIX = 3
@@ -246,7 +246,8 @@ class _Builder:
         if prefix:
             if len(words) != 1 or hyphenated(tokens[0]):
                 raise QueryError("a wildcard ends a single word", col)
-            if len(words[0]) < MIN_WILDCARD_PREFIX:
+            # Counted as the word is matched: a possessive ("it's*") is not part of it.
+            if len(forms(words[0])[0]) < MIN_WILDCARD_PREFIX:
                 raise QueryError(
                     f"a wildcard needs at least {MIN_WILDCARD_PREFIX} letters before it", col
                 )

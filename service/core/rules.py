@@ -1174,7 +1174,9 @@ class _Compiler:
 
     def anchor(self, view: str, form: str) -> str:
         if view == "c":
-            return forms(form)[2]
+            # The key of a case form (already stripped of a possessive: forms()
+            # would strip "Ab's's" twice), as _CasePositions finds it.
+            return _key(form.casefold())
         if view.startswith("s:"):
             return f"{_STEM}{view[2:]}\x00{form}"
         return form
@@ -1523,11 +1525,14 @@ class RuleSet:
             (starts := wild_starts.get(f[:3])) is not None and f.startswith(starts) for f in folded
         ]
         tail = [f in exact or k in exact for f, k in zip(folded, keys, strict=True)]
-        # A key no query word has (nor any compound's tail) can never be asked
-        # about: such words all get the gap's key "", so a story's key index
-        # holds only the few words rules may ask for.
+        # A key no query word has can never be asked about, unless the word ends
+        # a compound or a wildcard may match it (case-sensitive forms are found
+        # through their keys): such words all get the gap's key "", so a story's
+        # key index holds only the few words rules may ask for.
         vocabulary = self._vocabulary
-        keys = [k if t or k in vocabulary else "" for k, t in zip(keys, tail, strict=True)]
+        keys = [
+            k if t or w or k in vocabulary else "" for k, t, w in zip(keys, tail, wild, strict=True)
+        ]
         stems = []
         for language, known in zip(self._stem_languages, self._stem_vocabularies, strict=True):
             self._stemmer(language)  # makes the language's stem_many too

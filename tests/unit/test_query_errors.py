@@ -19,6 +19,7 @@ BAD = [
     ("unknown_field", "NATO AND author:smith", "unknown field 'author'", 10),
     ("field_inside_field", "title:body:NATO", "body: inside title:", 7),
     ("short_wildcard", "sa*", "at least 3 letters", 1),
+    ("possessive_not_counted_in_wildcard", "NATO it's*", "at least 3 letters", 6),
     ("wildcard_in_middle", "sanc*ions", "wildcards are not supported except at the end", 5),
     ("leading_wildcard", "NATO *tion", "wildcards are not supported except at the end", 6),
     ("question_mark_wildcard", "NAT?", "wildcards are not supported except at the end", 4),

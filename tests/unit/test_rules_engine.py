@@ -316,3 +316,19 @@ def test_compound_of_a_stemmed_word_is_found_after_its_head() -> None:
     assert m.terms == ("peacekeeping",)
     assert marked(m) == ["peace keepers", "peace-keeper"]
     assert rules.match(Document("", "Peace, then keepers.")) == []
+
+
+def test_case_sensitive_wildcard_finds_words_no_other_rule_names() -> None:
+    m = only(compile_rules([rule("a", "case:SANC*")]), Document("", "SANCTIONS"))
+    assert (m.terms, m.snippet, marked(m)) == (("SANC*",), "SANCTIONS", ["SANCTIONS"])
+    assert compile_rules([rule("a", "title:case:SANC*")]).match(Document("", "SANCTIONS")) == []
+    m = only(compile_rules([rule("a", "case:NAT* OR peace")]), Document("peace NATO", ""))
+    assert m.terms == ("peace", "NAT*")
+    assert marked(m) == ["peace", "NATO"]
+
+
+def test_case_sensitive_word_with_a_doubled_possessive_is_selected_by_its_own_key() -> None:
+    rules = compile_rules([rule("r", "case:Ab's's")])
+    assert marked(only(rules, Document("Ab's's", ""))) == ["Ab's's"]
+    assert marked(only(rules, Document("Ab's's and ab", ""))) == ["Ab's's"]
+    assert rules.match(Document("ab's's", "")) == []
