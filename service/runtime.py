@@ -18,11 +18,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 from arq.worker import Worker
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from service.adapters import redis_keys as K
 from service.adapters.job_queue import ArqJobQueue
+from service.adapters.redis_errors import REDIS_DOWN
 from service.adapters.redis_store import Lease
 from service.http_app import make_app
 from service.long_lived import freeze_long_lived
@@ -33,11 +32,6 @@ from service.wiring import Resources, build_pipeline, build_routing
 from workers.settings import QUEUE_ROLES, make_worker
 
 log = logging.getLogger(__name__)
-
-# What an unreachable Redis raises: connection refused, DNS failure, a timeout,
-# a reset mid-command. Anything else is a bug worth a traceback.
-# (TimeoutError, asyncio's included, and ConnectionError are OSErrors.)
-REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 def redacted_url(url: str) -> str:

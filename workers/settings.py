@@ -104,7 +104,7 @@ def functions_for(queue: str, pipeline: Pipeline) -> list[Function]:
         timeout = polling.total_timeout + 30
         return [func(jobs.fetch_feed, name=FETCH_JOB, keep_result=0, timeout=timeout, max_tries=3)]
     if queue == "process":
-        return [func(jobs.process_entry, name=PROCESS_JOB, keep_result=0, timeout=60, max_tries=5)]
+        return [func(jobs.process_entry, name=PROCESS_JOB, keep_result=0, timeout=60, max_tries=12)]
     settings = pipeline.settings
     slowest = max(
         [settings.delivery.timeout]

@@ -64,15 +64,18 @@ async def process_entry(p: Pipeline, entry: Entry, feed_url: str | None = None) 
         p.index, entry, candidate_story_id(entry), now=now, outlet=outlet
     )
     story_id = claim.story_id
+    # Written for every entry, not only a new story's (it sets only fields not
+    # set yet): a process job that died after its claim and before this line
+    # runs again and finds the claim made, and the story must still get a record.
+    await p.stories.create(
+        story_id,
+        title=entry.title,
+        link=entry.link,
+        outlet=outlet,
+        first_seen=now,
+        published=entry.published.timestamp() if entry.published else None,
+    )
     if claim.is_new:
-        await p.stories.create(
-            story_id,
-            title=entry.title,
-            link=entry.link,
-            outlet=outlet,
-            first_seen=now,
-            published=entry.published.timestamp() if entry.published else None,
-        )
         p.metrics.stories_new.inc()
         log.info("new story", extra={"story": story_id, "feed": entry.feed_id, "outlet": outlet})
     copy = Copy(
