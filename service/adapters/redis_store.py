@@ -18,6 +18,19 @@ from service.adapters.redis_async import resolved, text
 from service.core.alerts import Copy
 
 DEAD_LETTERS_KEPT = 10_000
+DEAD_LETTER_KEEP_S = 30 * 86400  # at least: a dead letter, and the story a replay needs
+
+# KEYS: keys to keep. ARGV: seconds. Gives each existing key at least that long
+# to live, never shortening it (EXPIRE's GT option needs Redis 7; 6.2 is enough).
+_KEEP_AT_LEAST = """
+for _, key in ipairs(KEYS) do
+  local ttl = redis.call('TTL', key)
+  if ttl == -1 or (ttl >= 0 and ttl < tonumber(ARGV[1])) then
+    redis.call('EXPIRE', key, ARGV[1])
+  end
+end
+return 0
+"""
 
 
 _a = resolved
@@ -53,6 +66,7 @@ class StoryStore:
     def __init__(self, redis: Redis, window_seconds: float) -> None:
         self._r = redis
         self._ttl = int(window_seconds)
+        self._keep_script = redis.register_script(_KEEP_AT_LEAST)
 
     async def create(
         self,
@@ -71,7 +85,8 @@ class StoryStore:
         pipe.hsetnx(K.story(story_id), "first_outlet", outlet)
         if published is not None:
             pipe.hsetnx(K.story(story_id), "published", str(published))
-        pipe.expire(K.story(story_id), self._ttl)
+        # At least a window from now: longer if a dead letter needs the story.
+        await self._keep_script(keys=[K.story(story_id)], args=[self._ttl], client=pipe)
         await pipe.execute()
 
     async def add_copy(self, story_id: str, copy: Copy) -> bool:
@@ -87,13 +102,20 @@ class StoryStore:
         )
         pipe = self._r.pipeline(transaction=True)
         pipe.hsetnx(K.story_copies(story_id), field, value)
-        pipe.expire(K.story_copies(story_id), self._ttl)
-        pipe.expire(K.story(story_id), self._ttl)
-        added, _, _ = await pipe.execute()
+        keys = [K.story(story_id), K.story_copies(story_id)]
+        await self._keep_script(keys=keys, args=[self._ttl], client=pipe)
+        added, _ = await pipe.execute()
         if added and await _a(self._r.hlen(K.story_copies(story_id))) > self.COPIES_KEPT:
             await _a(self._r.hdel(K.story_copies(story_id), field))
             return False
         return bool(added)
+
+    async def keep(self, story_ids: Iterable[str], seconds: float) -> None:
+        """Keep these stories at least `seconds` from now (for dead letters that
+        name them, so that a replay can still build their alerts)."""
+        keys = [key for s in story_ids for key in (K.story(s), K.story_copies(s))]
+        if keys:
+            await self._keep_script(keys=keys, args=[int(seconds)])
 
     async def get(self, story_id: str) -> StoryRecord | None:
         pipe = self._r.pipeline(transaction=False)
@@ -255,7 +277,7 @@ class DeliveryStore:
             K.delivery(delivery_id),
             mapping={"status": "dead", "last_error": reason[:1000], "dead_at": now},
         )
-        pipe.expire(K.delivery(delivery_id), max(self._ttl, 30 * 86400))
+        pipe.expire(K.delivery(delivery_id), max(self._ttl, DEAD_LETTER_KEEP_S))
         pipe.zadd(K.DEAD_LETTERS, {delivery_id: now})
         pipe.zremrangebyrank(K.DEAD_LETTERS, 0, -DEAD_LETTERS_KEPT - 1)
         await pipe.execute()

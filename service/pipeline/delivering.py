@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from service.adapters.redis_store import DeliveryRecord
+from service.adapters.redis_store import DEAD_LETTER_KEEP_S, DeliveryRecord
 from service.core.alerts import Alert, digest_alert, digest_id_for
 from service.core.delivery_policy import (
     DeadLetter,
@@ -72,8 +72,25 @@ async def _digest_for(p: Pipeline, record: DeliveryRecord) -> tuple[Alert | None
     return digest_alert(record.delivery_id, record.destination, alerts, window), members
 
 
+async def _keep_stories(p: Pipeline, records: list[DeliveryRecord]) -> None:
+    """Dead letters are kept for 30 days and a replay rebuilds each alert from its
+    story, which lives one story window: keep the stories as long as the letters
+    (a digest's are its members')."""
+    ids = set()
+    for record in records:
+        if record.kind == "digest" and record.window_end is not None:
+            for member_id in await p.guard.digest_members(record.destination, record.window_end):
+                member = await p.deliveries.get(member_id)
+                if member is not None:
+                    ids.add(member.story_id)
+        elif record.story_id:
+            ids.add(record.story_id)
+    await p.stories.keep(ids, DEAD_LETTER_KEEP_S)
+
+
 async def _dead(p: Pipeline, record: DeliveryRecord, reason: str, kind: str) -> DeliveryOutcome:
     await p.deliveries.dead_letter(record.delivery_id, record.destination, reason, p.clock())
+    await _keep_stories(p, [record])
     p.metrics.deliveries.labels(kind, "dead_letter").inc()
     p.metrics.dead_letters.set(await p.deliveries.count_dead())
     log.error(
@@ -94,10 +111,15 @@ async def disable_destination(p: Pipeline, destination: str, kind: str, reason: 
     await p.guard.disable(destination, reason, now)
     p.metrics.destinations_disabled.labels(kind).inc()
     pending = await p.deliveries.pending_for(destination)
+    records = []
     for delivery_id in pending:
         await p.deliveries.dead_letter(
             delivery_id, destination, f"destination disabled: {reason}", now
         )
+        record = await p.deliveries.get(delivery_id)
+        if record is not None:
+            records.append(record)
+    await _keep_stories(p, records)
     p.metrics.dead_letters.set(await p.deliveries.count_dead())
     log.error(
         "destination DISABLED, %d pending alert(s) dead-lettered: %s "
@@ -189,7 +211,10 @@ async def deliver(p: Pipeline, delivery_id: str) -> DeliveryOutcome:
     else:
         alert, members = await _alert_for(p, record), []
     if alert is None:
-        return await _dead(p, record, "the story expired before it could be delivered", kind)
+        reason = "the story expired before it could be delivered"
+        if record.last_error:  # keep what a replay would otherwise hide
+            reason += f" (last error: {record.last_error})"
+        return await _dead(p, record, reason, kind)
 
     attempt = record.attempts + 1
     started = time.perf_counter()

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from arq.connections import ArqRedis
 
 from demo.receiver import Answer, Receiver
-from service.core.alerts import delivery_id_for
+from service.adapters import redis_keys as K
+from service.adapters.redis_store import DEAD_LETTER_KEEP_S
+from service.core.alerts import Copy, delivery_id_for
 from service.pipeline.context import Pipeline
 from service.pipeline.delivering import deliver, replay_dead_letters
 from service.settings import Settings
 from tests.integration.conftest import WHSEC, PipelineFactory, drain, make_settings
 from workers.settings import make_worker
+
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 
 def hook_settings(
@@ -178,3 +183,51 @@ async def test_dead_letters_replay_re_enables_and_delivers_with_the_same_id(
     assert final.status == "delivered"
     assert [r.status for r in receiver.received] == [400, 200]
     assert {r.headers["webhook-id"] for r in receiver.received} == {delivery_id}
+
+
+async def _story_ttls(redis: Any, story: str) -> list[int]:
+    return [await redis.ttl(K.story(story)), await redis.ttl(K.story_copies(story))]
+
+
+async def test_a_dead_letter_keeps_its_story_for_a_replay_past_the_story_window(
+    receiver: Receiver,
+    pipeline_for: PipelineFactory,
+    arq_redis: ArqRedis,
+    redis: Any,
+) -> None:
+    receiver.answer(Answer(400, body="bad"))
+    window = 3 * 86400
+    async with pipeline_for(hook_settings(receiver)) as p:
+        await queue_alert(p, "st_kept")
+        await p.stories.add_copy("st_kept", Copy("x.example", "https://x.example/1", NOW))
+        assert all(0 < ttl <= window for ttl in await _story_ttls(redis, "st_kept"))
+        await drain(p, arq_redis)
+        assert len(await p.deliveries.dead_letters()) == 1
+        kept = await _story_ttls(redis, "st_kept")
+        # A later copy keeps the story a window from now, and never shortens it.
+        await p.stories.add_copy("st_kept", Copy("y.example", "https://y.example/1", NOW))
+        after_copy = await _story_ttls(redis, "st_kept")
+        await p.stories.create(
+            "st_kept", title="x", link=None, outlet="z", first_seen=p.clock(), published=None
+        )
+        after_create = await _story_ttls(redis, "st_kept")
+    month = DEAD_LETTER_KEEP_S
+    assert all(month - 60 < ttl <= month for ttl in kept + after_copy + after_create)
+
+
+async def test_alerts_dead_lettered_by_a_disabled_destination_keep_their_stories(
+    receiver: Receiver,
+    pipeline_for: PipelineFactory,
+    arq_redis: ArqRedis,
+    redis: Any,
+) -> None:
+    receiver.default = Answer(410, body="gone")
+    async with pipeline_for(hook_settings(receiver)) as p:
+        await queue_alert(p, "st_gone")
+        await queue_alert(p, "st_held", delay=600)
+        worker = make_worker("deliver", p, arq_redis, burst=True, poll_delay=0, max_burst_jobs=1)
+        await worker.main()
+        assert len(await p.deliveries.dead_letters()) == 2
+        ttls = await _story_ttls(redis, "st_gone") + await _story_ttls(redis, "st_held")
+    story_ttls = ttls[0::2]  # the story hashes (the copy lists were never written)
+    assert all(DEAD_LETTER_KEEP_S - 60 < ttl <= DEAD_LETTER_KEEP_S for ttl in story_ttls)
