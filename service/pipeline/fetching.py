@@ -291,7 +291,9 @@ async def _succeed(
             unconditional=unconditional,
             redirect=schedule.redirect_to_fields(decision.state),
             fetch_url=fetch_url,
-            counted_poll=True,
+            # A 304 before any 200 recorded nothing: the first 200 is still the
+            # poll that records what is there without alerting on it.
+            counted_poll=not (kind == "not_modified" and state.polls == 0),
         ),
         release=release,
     )
@@ -310,7 +312,10 @@ async def _fail(
     p.metrics.fetches.labels(outcome, result.status_class).inc()
     kind: schedule.OutcomeKind = "gone" if result.status == 410 else "error"
     status = schedule.transition(state.status, schedule.FetchOutcome(kind, error), now)
-    hints = FeedHints.from_response(result.hints, now)
+    # Only Retry-After may hold a failing feed past max_error_backoff: the cache
+    # headers of an error page (a CDN caching a 503 for a day) say nothing of the feed.
+    retry_after = {k: v for k, v in result.hints.items() if k.lower() == "retry-after"}
+    hints = FeedHints.from_response(retry_after, now)
     due = next_due(state, status, state.publish_history, hints, now, p.rand(), policy)
     await p.feeds.record_poll(
         state.feed_id, PollUpdate(next_due=due, now=now, status=status), release=release

@@ -282,3 +282,49 @@ async def test_the_scheduler_ticks_early_for_a_feed_due_before_its_next_tick(
         "later": 2.0,
         "held back": 2.0,
     }
+
+
+async def test_an_error_page_cached_for_a_day_is_still_retried_within_the_backoff_cap(
+    feed_server: FeedServer, redis_url: str, arq_redis: ArqRedis
+) -> None:
+    clock = Clock()
+    feed = feed_server.feed("cdn")
+    feed.behaviour, feed.status = "status", 503
+    feed.headers = {
+        "Cache-Control": "public, max-age=86400",
+        "Expires": "Fri, 01 Jan 2100 00:00:00 GMT",
+    }
+    settings = make_settings(
+        polling={"max_error_backoff": "1h", "per_host_spacing": 0},
+        feeds=[{"url": feed_server.url("cdn")}],
+    )
+    feed_id = feed_id_for(feed_server.url("cdn"))
+    async with clocked_pipeline(settings, redis_url, clock) as p:
+        await poll_when_due(p, arq_redis, clock, feed_id)
+        gap = await due_of(arq_redis, feed_id) - clock.now
+    assert gap <= HOUR
+
+
+async def test_a_304_before_any_200_does_not_count_as_the_first_poll(
+    feed_server: FeedServer, redis_url: str, arq_redis: ArqRedis
+) -> None:
+    clock = Clock()
+    feed = feed_server.feed("late")
+    feed.behaviour, feed.status = "status", 304
+    settings = make_settings(feeds=[{"url": feed_server.url("late")}])
+    feed_id = feed_id_for(feed_server.url("late"))
+    async with clocked_pipeline(settings, redis_url, clock) as p:
+        await poll_when_due(p, arq_redis, clock, feed_id)
+        sample = p.metrics.registry.get_sample_value
+        assert (
+            sample("feedwatch_fetches_total", {"outcome": "not_modified", "status_class": "3xx"})
+            == 1
+        )
+        feed.behaviour = "normal"
+        for i in range(3):
+            feed_server.publish("late", Item(f"Old {i}", f"https://late.example/{i}", "body"))
+        await poll_when_due(p, arq_redis, clock, feed_id)
+        assert not sample("feedwatch_entries_new_total")  # recorded, not alerted on
+        feed_server.publish("late", Item("New", "https://late.example/new", "body"))
+        await poll_when_due(p, arq_redis, clock, feed_id)
+        assert sample("feedwatch_entries_new_total") == 1
