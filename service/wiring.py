@@ -24,7 +24,7 @@ from service.adapters.senders.webhook import WebhookSender
 from service.adapters.story_index import StoryIndex
 from service.core.rules import RuleSpec, compile_rules
 from service.metrics import Metrics
-from service.pipeline.context import Pipeline, Routing
+from service.pipeline.context import Pipeline, Routing, feed_hosts
 from service.settings import DestinationSettings, Settings
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,7 @@ def build_routing(settings: Settings, session: aiohttp.ClientSession) -> Routing
         rules=compile_rules(specs),
         senders=build_senders(settings, session),
         feed_tags={f.feed_id: f.tags for f in settings.feed_list},
+        feed_hosts=feed_hosts(settings.feed_list),
     )
 
 

@@ -146,7 +146,7 @@ class HttpFetcher:
                         return replace(
                             base,
                             outcome=FetchOutcome.TOO_LARGE,
-                            error=too_large + " (after decompression)",
+                            error=too_large + (" (after decompression)" if encoded else ""),
                             bytes_read=size,
                         )
                     chunks.append(chunk)

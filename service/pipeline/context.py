@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -12,9 +12,10 @@ from service.adapters.http_fetcher import HttpFetcher
 from service.adapters.redis_store import DeliveryStore, StoryStore
 from service.adapters.senders.base import Sender
 from service.adapters.story_index import StoryIndex
+from service.core.entries import outlet_of
 from service.core.rules import RuleSet
 from service.metrics import Metrics
-from service.settings import Settings
+from service.settings import FeedSettings, Settings
 
 
 class JobQueue(Protocol):
@@ -34,6 +35,8 @@ class Routing:
     rules: RuleSet
     senders: dict[str, Sender]
     feed_tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # A feed's host: the outlet of its entries that have no link.
+    feed_hosts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -50,3 +53,8 @@ class Pipeline:
     metrics: Metrics
     clock: Callable[[], float]
     rand: Callable[[], float]
+
+
+def feed_hosts(feeds: Iterable[FeedSettings]) -> dict[str, str]:
+    """Each feed's host (without `www.`), by feed id."""
+    return {f.feed_id: host for f in feeds if (host := outlet_of(f.url))}

@@ -59,7 +59,12 @@ def _group_by_destination(matches: list[Match]) -> dict[str, _PerDestination]:
 
 async def process_entry(p: Pipeline, entry: Entry, feed_url: str | None = None) -> ProcessReport:
     now = p.clock()
-    outlet = outlet_of(entry.link) or outlet_of(feed_url) or entry.feed_id
+    outlet = (
+        outlet_of(entry.link)
+        or outlet_of(feed_url)
+        or p.routing.feed_hosts.get(entry.feed_id)
+        or entry.feed_id
+    )
     claim, credits = await claim_entry(
         p.index, entry, candidate_story_id(entry), now=now, outlet=outlet
     )

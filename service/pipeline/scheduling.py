@@ -10,7 +10,7 @@ from service.adapters import redis_keys as K
 from service.adapters.feed_store import FeedRecord
 from service.adapters.job_queue import FETCH_JOB
 from service.core.schedule import PollPolicy
-from service.pipeline.context import Pipeline
+from service.pipeline.context import Pipeline, feed_hosts
 from service.settings import FeedSettings, PollingSettings
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ async def sync_feeds(p: Pipeline) -> None:
     first_due = {r.feed_id: now + p.rand() * spread for r in records}
     removed = await p.feeds.sync(records, first_due)
     p.routing.feed_tags = {r.feed_id: r.tags for r in records}
+    p.routing.feed_hosts = feed_hosts(p.settings.feed_list)
     for feed_id in removed:
         log.info("feed removed from config", extra={"feed": feed_id})
 

@@ -1,4 +1,4 @@
-"""/api/stories/<id>: a story and its copies, with times as the webhook payload gives them."""
+"""Stories as the API shows them: copies, times as the webhook payload gives them, outlets."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from demo import stories
 from demo.feed_server import FeedServer, Item
 from demo.receiver import Receiver
 from service.adapters.job_queue import ArqJobQueue
+from service.core.entries import Entry, feed_id_for
 from service.http_app import make_app
+from service.pipeline import processing
 from tests.integration.conftest import WHSEC, PipelineFactory, make_settings, poll_all
 
 UTC_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
@@ -74,3 +76,22 @@ async def test_story_endpoint_lists_copies_with_utc_times(
     ]
     for copy in story["copies"]:
         assert UTC_TIME.match(copy["seen_at"]), copy
+
+
+async def test_an_entry_without_a_link_is_credited_to_its_feed_host(
+    pipeline_for: PipelineFactory,
+) -> None:
+    url = "https://www.wire.example/rss"
+    settings = make_settings(
+        feeds=[{"url": url, "name": "wire"}],
+        destinations={"c": {"type": "console"}},
+        rules=[{"name": "nato", "query": "NATO", "notify": ["c"]}],
+    )
+    entry = Entry(
+        feed_id=feed_id_for(url), guid="g-2", link=None, title="NATO", summary="NATO met."
+    )
+    async with pipeline_for(settings) as p:
+        report = await processing.process_entry(p, entry)
+        story = await p.stories.get(report.story_id)
+    assert story is not None
+    assert story.first_outlet == "wire.example"
