@@ -341,6 +341,15 @@ async def _unseen(p: Pipeline, state: FeedState, entries: list[Pending]) -> list
     for entry in entries:
         if entry.key is not None:  # always set by parse_feed_pending
             unique.setdefault(entry.key, entry)
+    repeated = len(entries) - len(unique)
+    if repeated:
+        # Entries are told apart by their GUID (else link): a feed that gives
+        # several entries one GUID loses all but the first. Say so, at least.
+        log.warning(
+            "%d of the feed's entries repeat another entry's id (GUID, else link) and are not read",
+            repeated,
+            extra={"feed": state.feed_id, "url": loggable_url(state.address)},
+        )
     seen = await p.feeds.seen(state.feed_id, list(unique))
     return [e for e, was_seen in zip(unique.values(), seen, strict=True) if not was_seen]
 

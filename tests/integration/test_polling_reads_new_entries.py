@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from arq.connections import ArqRedis
 
 from demo.feed_server import FeedServer, Item
@@ -44,3 +47,20 @@ async def test_entries_already_seen_are_not_sent_again_when_the_feed_changes(
         sample = p.metrics.registry.get_sample_value
         assert sample("feedwatch_entries_new_total") == 2
         assert sample("feedwatch_feed_parse_total", {"path": "fast"}) == 3
+
+
+async def test_a_feed_giving_two_entries_one_guid_is_warned_about(
+    feed_server: FeedServer,
+    pipeline_for: PipelineFactory,
+    arq_redis: ArqRedis,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    feed_server.publish("wire", Item("A", "https://wire.example/a", "one", guid="same"))
+    feed_server.publish("wire", Item("B", "https://wire.example/b", "two", guid="same"))
+    async with pipeline_for(make_settings(feeds=[{"url": feed_server.url("wire")}])) as p:
+        with caplog.at_level(logging.WARNING, logger="service.pipeline.fetching"):
+            await poll_all(p, arq_redis)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "1 of the feed's entries repeat another entry's id (GUID, else link) and are not read"
+    ]
