@@ -6,6 +6,7 @@ types, configured rule names. Never a URL or an article id.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from prometheus_client import (
@@ -179,6 +180,13 @@ class Metrics:
             "feedwatch_redis_up", "1 when Redis answered the last check.", registry=r
         )
 
+    def forget_rules(self, rules: Iterable[str]) -> None:
+        """Drop the series of rules a reload removed or renamed: the rule label is
+        bounded by the config, not by every name it ever held."""
+        for rule in rules:
+            with contextlib.suppress(KeyError):
+                self.rule_matches.remove(rule)
+
     def prime(self, rules: Iterable[str], destination_types: Iterable[str]) -> None:
         """Create the labelled series known from the config at zero, so that the
         first event shows as a rate in Prometheus rather than as a new series."""
@@ -191,10 +199,16 @@ class Metrics:
                 self.deliveries.labels(kind, outcome)
         for reason in ("rate_limited", "in_flight_elsewhere"):
             self.delivery_deferrals.labels(reason)
-        for outcome, status_class in (("ok", "2xx"), ("not_modified", "3xx"),
-                                      ("timeout", "none"), ("connection_error", "none"),
-                                      ("http_error", "4xx"), ("http_error", "5xx"),
-                                      ("parse_error", "2xx"), ("too_large", "2xx")):
+        for outcome, status_class in (
+            ("ok", "2xx"),
+            ("not_modified", "3xx"),
+            ("timeout", "none"),
+            ("connection_error", "none"),
+            ("http_error", "4xx"),
+            ("http_error", "5xx"),
+            ("parse_error", "2xx"),
+            ("too_large", "2xx"),
+        ):
             self.fetches.labels(outcome, status_class)
         for queue in ("fetch", "process", "deliver"):
             self.jobs_in_progress.labels(queue)

@@ -281,15 +281,20 @@ class Service:
             log.error("config reload refused, keeping the running config:\n%s", exc)
             return False
         routing = build_routing(settings, self.resources.session)
+        gone = {r.name for r in self.pipeline.settings.rules} - {r.name for r in settings.rules}
         # Both references change with no await in between: every job sees the old
         # config or the new one, never half of each.
         self.pipeline.routing = routing
         self.pipeline.settings = settings
         del routing
         freeze_long_lived()  # frees the replaced config, freezes the new one
+        self.pipeline.metrics.forget_rules(gone)
         self.pipeline.metrics.prime(
             (r.name for r in settings.rules), (d.type for d in settings.destinations.values())
         )
+        # Rules and senders are live from here; the feeds follow. If Redis cannot be
+        # reached, this raises and the whole reload is done again (the watcher
+        # retries; a SIGHUP logs it).
         await scheduling.sync_feeds(self.pipeline)
         log.info(
             "config reloaded",
@@ -319,12 +324,21 @@ class Service:
                 await asyncio.wait_for(self._stop.wait(), timeout=self.config_watch_interval)
             current = self._config_fingerprint()
             if current is not None and current != seen:
-                seen = current
                 log.info("config file changed", extra={"config": str(self.config_path)})
-                try:
-                    await self.reload()
-                except REDIS_DOWN as exc:  # read again on the next change, or SIGHUP
-                    log.warning("config reload could not reach redis: %s", _reason(exc))
+                if await self.reload_logged():
+                    seen = current  # else the same change is applied again next time
+
+    async def reload_logged(self) -> bool:
+        """`reload`, its failures logged: False only when it must be tried again
+        (Redis unreachable); a refused config counts as done until the next change."""
+        try:
+            await self.reload()
+        except REDIS_DOWN as exc:
+            log.warning("config reload could not reach redis, trying again: %s", _reason(exc))
+            return False
+        except Exception:  # a bug: say so, and keep watching
+            log.exception("config reload failed")
+        return True
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -364,7 +378,7 @@ async def serve(service: Service) -> None:
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, service.request_stop)
     loop.add_signal_handler(signal.SIGINT, service.request_stop)
-    loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(service.reload()))
+    loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(service.reload_logged()))
     try:
         await service.start()
         await service.wait()

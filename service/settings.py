@@ -494,4 +494,8 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(path), [f"(file): cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            str(path), [f"(file): not UTF-8 text: byte {exc.start} cannot be read"]
+        ) from None
     return parse_settings(text, os.environ if env is None else env, str(path), path.parent)

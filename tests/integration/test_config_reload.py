@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import os
 import signal
 import weakref
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from service.adapters.embedded_redis import EmbeddedRedis
+from service.core.entries import feed_id_for
 from service.runtime import Roles, Service, serve
 from service.settings import load_settings
 
@@ -107,3 +110,77 @@ async def test_reload_frees_the_replaced_rules_though_loaded_ones_are_frozen(
         assert old() is None
     finally:
         gc.unfreeze()
+
+
+class _Logged(logging.Handler):
+    """Sets `event` when a record holding `text` is logged."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+        self.event = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.event.set()
+
+
+async def test_a_file_that_is_not_utf8_is_refused_and_the_watcher_applies_the_next_edit(
+    service: Service,
+) -> None:
+    assert service.pipeline is not None
+    assert service.config_path is not None
+    before = service.pipeline.routing
+    refused = _Logged("(file): not UTF-8 text")
+    runtime_log = logging.getLogger("service.runtime")
+    runtime_log.addHandler(refused)
+    try:
+        with service.config_path.open("ab") as f:
+            f.write(b"# caf\xe9\n")
+        await asyncio.wait_for(refused.event.wait(), 10)
+    finally:
+        runtime_log.removeHandler(refused)
+    assert service.pipeline.routing is before
+    _write(service.config_path, [{"name": "truce", "query": "truce", "notify": ["console"]}])
+    await asyncio.wait_for(service.wait_for_reloads(1), 10)
+    assert [r.name for r in service.pipeline.routing.rules.rules] == ["truce"]
+
+
+async def test_a_reload_drops_the_match_series_of_rules_it_removed(service: Service) -> None:
+    assert service.pipeline is not None
+    assert service.config_path is not None
+    sample = service.pipeline.metrics.registry.get_sample_value
+    assert sample("feedwatch_rule_matches_total", {"rule": "nato"}) == 0
+    _write(service.config_path, [{"name": "truce", "query": "truce", "notify": ["console"]}])
+    assert await service.reload() is True
+    assert sample("feedwatch_rule_matches_total", {"rule": "nato"}) is None
+    assert sample("feedwatch_rule_matches_total", {"rule": "truce"}) == 0
+
+
+async def test_a_reload_that_meets_a_redis_outage_is_done_again_once_redis_is_back(
+    tmp_path: Path,
+) -> None:
+    own = EmbeddedRedis(tmp_path / "redis", appendonly=True)
+    own.start()
+    service = _service(tmp_path, own.url, watch_interval=0.05)
+    await service.start()
+    assert service.pipeline is not None
+    assert service.config_path is not None
+    retrying = _Logged("config reload could not reach redis, trying again")
+    runtime_log = logging.getLogger("service.runtime")
+    runtime_log.addHandler(retrying)
+    try:
+        await asyncio.to_thread(own.stop)
+        feed = "http://127.0.0.1:9/new.xml"
+        config = yaml.safe_load(service.config_path.read_text())
+        config["feeds"] = [{"url": feed}]
+        service.config_path.write_text(yaml.safe_dump(config))
+        await asyncio.wait_for(retrying.event.wait(), 10)
+        await asyncio.to_thread(own.start)
+        await asyncio.wait_for(service.wait_for_reloads(1), 20)
+        state = await service.pipeline.feeds.get(feed_id_for(feed))
+    finally:
+        runtime_log.removeHandler(retrying)
+        await service.stop()
+        own.stop()
+    assert state is not None  # the new feed is registered, so it is polled

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from service.settings import ConfigError, parse_settings
+from service.settings import ConfigError, load_settings, parse_settings
 
 GOOD = """
 redis_url: ${REDIS_URL:-}
@@ -150,3 +152,11 @@ def test_yaml_syntax_error_names_line_and_column() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_settings("feeds: [\n  {url: x\n", {})
     assert caught.value.errors[0].startswith("(yaml) at line")
+
+
+def test_a_config_file_that_is_not_utf8_names_the_byte(tmp_path: Path) -> None:
+    path = tmp_path / "feedwatch.yaml"
+    path.write_bytes(b"log_level: info\n# caf\xe9\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, {})
+    assert caught.value.errors == ["(file): not UTF-8 text: byte 21 cannot be read"]
