@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from service.adapters.story_index import claim_entry
 from service.core.alerts import Copy, delivery_id_for
 from service.core.entries import Entry, outlet_of
+from service.core.rule_text import clean_text
 from service.core.rules import Document, Match
 from service.pipeline.context import Pipeline
 
@@ -74,7 +75,8 @@ async def process_entry(p: Pipeline, entry: Entry, feed_url: str | None = None) 
     # runs again and finds the claim made, and the story must still get a record.
     await p.stories.create(
         story_id,
-        title=entry.title,
+        # As rules read it: a title the feed marks up as HTML shows as text.
+        title=" ".join(clean_text(entry.title).split()),
         link=entry.link,
         outlet=outlet,
         first_seen=now,

@@ -95,3 +95,25 @@ async def test_an_entry_without_a_link_is_credited_to_its_feed_host(
         story = await p.stories.get(report.story_id)
     assert story is not None
     assert story.first_outlet == "wire.example"
+
+
+async def test_a_title_marked_up_as_html_is_stored_as_one_line_of_text(
+    pipeline_for: PipelineFactory,
+) -> None:
+    settings = make_settings(
+        destinations={"c": {"type": "console"}},
+        rules=[{"name": "strike", "query": "strike", "notify": ["c"]}],
+    )
+    entry = Entry(
+        feed_id="f1",
+        guid="g-3",
+        link="https://port.example/3",
+        title="<b>Strike</b> at the port\n &amp; docks",
+        summary="A strike closed the port.",
+    )
+    async with pipeline_for(settings) as p:
+        report = await processing.process_entry(p, entry)
+        story = await p.stories.get(report.story_id)
+    assert story is not None
+    assert story.title == "Strike at the port & docks"
+    assert report.matched_rules == ("strike",)
