@@ -327,6 +327,7 @@ class _FeedRefs:
 
     url: object
     name: object
+    tags: Sequence[object] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +337,7 @@ class _RuleRefs:
     name: object
     notify: Sequence[object]
     feeds: Sequence[object]
+    tags: Sequence[object] = ()
 
 
 def _feed_checks(feeds: Sequence[object]) -> list[str]:
@@ -365,8 +367,10 @@ def _rule_checks(
     expanded (None: the feeds are not known, so those references are not checked)."""
     errors: list[str] = []
     known: set[object] | None = None
+    tags: set[str] = set()
     if feeds is not None:
         known = {f.url for f in feeds} | {f.name for f in feeds if f.name}
+        tags = {t.lower() for f in feeds for t in f.tags if isinstance(t, str)}
     seen_rules: dict[str, int] = {}
     for i, rule in enumerate(rules):
         if rule is None:
@@ -382,6 +386,10 @@ def _rule_checks(
             for j, feed_ref in enumerate(rule.feeds):
                 if isinstance(feed_ref, str) and feed_ref not in known:
                     errors.append(f"rules[{i}].feeds[{j}]: no feed has this name or URL")
+            # A rule scoped to a tag no feed has would never fire.
+            for j, tag in enumerate(rule.tags):
+                if isinstance(tag, str) and tag.lower() not in tags:
+                    errors.append(f"rules[{i}].tags[{j}]: no feed has this tag")
     return errors
 
 
@@ -396,7 +404,7 @@ def _raw_cross_checks(raw: Mapping[str, Any]) -> list[str]:
     YAML allows; what pydantic reported is not reported again)."""
     raw_feeds = _listed(raw.get("feeds"))
     feeds = [
-        _FeedRefs(f.get("url"), f.get("name"))
+        _FeedRefs(f.get("url"), f.get("name"), _listed(f.get("tags")))
         for f in raw_feeds
         if isinstance(f, dict) and "opml" not in f
     ]
@@ -408,7 +416,9 @@ def _raw_cross_checks(raw: Mapping[str, Any]) -> list[str]:
     destinations = raw.get("destinations")
     names = set(destinations) if isinstance(destinations, dict) else set()
     rules = [
-        _RuleRefs(r.get("name"), _listed(r.get("notify")), _listed(r.get("feeds")))
+        _RuleRefs(
+            r.get("name"), _listed(r.get("notify")), _listed(r.get("feeds")), _listed(r.get("tags"))
+        )
         if isinstance(r, dict)
         else None
         for r in _listed(raw.get("rules"))

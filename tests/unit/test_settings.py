@@ -160,3 +160,17 @@ def test_a_config_file_that_is_not_utf8_names_the_byte(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(path, {})
     assert caught.value.errors == ["(file): not UTF-8 text: byte 21 cannot be read"]
+
+
+def test_a_rule_scoped_to_a_tag_no_feed_has_is_refused() -> None:
+    config = """
+feeds:
+  - {url: "https://a.example/rss", tags: [Wire]}
+destinations: {c: {type: console}}
+rules:
+  - {name: a, query: NATO, notify: [c], tags: [wire]}
+  - {name: b, query: NATO, notify: [c], tags: [wire, nosuchtag]}
+"""
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(config, {})
+    assert caught.value.errors == ["rules[1].tags[1]: no feed has this tag"]
