@@ -156,6 +156,8 @@ async def _deliveries(args: argparse.Namespace, settings: Settings, url: str) ->
         result = await replay_dead_letters(
             pipeline, destination=args.destination, since=_parse_since(args.since)
         )
+        for name in result.unconfigured:
+            print(f"destination {name} is not in the config: its dead letters stay as they are")
         for name in result.re_enabled:
             print(f"destination {name} re-enabled")
         print(f"replayed {result.replayed} dead letter(s)")

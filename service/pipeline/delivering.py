@@ -275,6 +275,8 @@ async def deliver(p: Pipeline, delivery_id: str) -> DeliveryOutcome:
 class Replay:
     replayed: int
     re_enabled: tuple[str, ...]
+    # Destinations the config no longer has: their dead letters are left as they are.
+    unconfigured: tuple[str, ...] = ()
 
 
 async def replay_dead_letters(
@@ -284,7 +286,11 @@ async def replay_dead_letters(
     records = await p.deliveries.dead_letters(since)
     if destination:
         records = [r for r in records if r.destination == destination]
+    configured = p.settings.destinations
+    unconfigured = tuple(sorted({r.destination for r in records} - configured.keys()))
+    records = [r for r in records if r.destination in configured]
     targets = {r.destination for r in records} | ({destination} if destination else set())
+    targets &= configured.keys()
     re_enabled = tuple([d for d in sorted(targets) if await p.guard.enable(d)])
     stamp = str(int(p.clock()))
     replayed = 0
@@ -293,4 +299,4 @@ async def replay_dead_letters(
             await p.queue.enqueue_deliver(record.delivery_id, replay=stamp)
             replayed += 1
     p.metrics.dead_letters.set(await p.deliveries.count_dead())
-    return Replay(replayed, re_enabled)
+    return Replay(replayed, re_enabled, unconfigured)

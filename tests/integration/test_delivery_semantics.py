@@ -231,3 +231,21 @@ async def test_alerts_dead_lettered_by_a_disabled_destination_keep_their_stories
         ttls = await _story_ttls(redis, "st_gone") + await _story_ttls(redis, "st_held")
     story_ttls = ttls[0::2]  # the story hashes (the copy lists were never written)
     assert all(DEAD_LETTER_KEEP_S - 60 < ttl <= DEAD_LETTER_KEEP_S for ttl in story_ttls)
+
+
+async def test_replay_leaves_dead_letters_of_a_destination_the_config_dropped(
+    receiver: Receiver,
+    pipeline_for: PipelineFactory,
+    arq_redis: ArqRedis,
+) -> None:
+    receiver.answer(Answer(400, body="bad"))
+    async with pipeline_for(hook_settings(receiver)) as p:
+        delivery_id = await queue_alert(p, "st_dropped")
+        await drain(p, arq_redis)
+        p.settings = make_settings(destinations={"console": {"type": "console"}})
+        replay = await replay_dead_letters(p)
+        dead = [r.delivery_id for r in await p.deliveries.dead_letters()]
+    assert replay.replayed == 0
+    assert replay.unconfigured == ("hook",)
+    assert replay.re_enabled == ()
+    assert dead == [delivery_id]
