@@ -8,7 +8,8 @@ docs/parsing.md); everything it declines is read by feedparser itself.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from xml.sax import SAXParseException
@@ -64,6 +65,22 @@ def _usable(entry: Entry) -> bool:
     return bool(entry.guid or entry.link or entry.title or entry.body)
 
 
+def unshared_guids(entries: list[Entry]) -> list[Entry]:
+    """The entries, with no GUID on those whose GUID another entry of the same
+    document has under a different link. An entry is told apart by its GUID in
+    the seen set and in story identity alike, so a feed that gives every item
+    one GUID would otherwise lose all but the first; such entries go by their
+    link (else their text) instead."""
+    links: dict[str, set[str | None]] = {}
+    for entry in entries:
+        if entry.guid:
+            links.setdefault(entry.guid, set()).add(entry.link)
+    shared = {guid for guid, seen in links.items() if len(seen) > 1}
+    if not shared:
+        return entries
+    return [replace(e, guid=None) if e.guid in shared else e for e in entries]
+
+
 def parse_feed(body: bytes, feed_id: str, content_type: str | None = None) -> ParsedFeed:
     """Parse a feed document. CPU-bound: call it off the event loop.
 
@@ -82,7 +99,7 @@ def parse_feed_traced(
         title, entries, ttl = parse_fast(body, feed_id, content_type)
     except Declined as declined:
         return parse_with_feedparser(body, feed_id, content_type), str(declined)
-    usable = [e for e in entries if _usable(e)]
+    usable = unshared_guids([e for e in entries if _usable(e)])
     return ParsedFeed(title=title, entries=usable, ttl_seconds=ttl), None
 
 
@@ -110,13 +127,20 @@ def parse_feed_pending(
     try:
         title, pending, ttl = parse_fast_pending(body, feed_id, content_type)
         entries: list[Pending] = []
+        # Entries sharing a GUID are read now, to see whether their links differ.
+        repeated = {k for k, n in Counter(i.key for i in pending).items() if n > 1 and k}
         for item in pending:
-            if item.key is not None:
+            if item.key is not None and item.key not in repeated:
                 entries.append(item)
                 continue
             entry = item.read()
             if _usable(entry):
                 entries.append(_ready(entry))
+        if repeated:
+            ready = [e for e in entries if e.key in repeated]
+            unshared = unshared_guids([e.read() for e in ready])
+            for old, new in zip(ready, unshared, strict=True):
+                entries[entries.index(old)] = _ready(new)
     except Declined as declined:
         return pending_feed(parse_with_feedparser(body, feed_id, content_type)), str(declined)
     return PendingFeed(title=title, entries=entries, ttl_seconds=ttl), None
@@ -158,7 +182,9 @@ def parse_with_feedparser(body: bytes, feed_id: str, content_type: str | None = 
     warning = str(problem) if parsed.get("bozo") else None
     return ParsedFeed(
         title=parsed.feed.get("title", "") or "",
-        entries=[e for e in (_entry(feed_id, item) for item in parsed.entries) if _usable(e)],
+        entries=unshared_guids(
+            [e for e in (_entry(feed_id, item) for item in parsed.entries) if _usable(e)]
+        ),
         ttl_seconds=ttl,
         warning=warning,
     )

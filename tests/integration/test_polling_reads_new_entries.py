@@ -49,14 +49,31 @@ async def test_entries_already_seen_are_not_sent_again_when_the_feed_changes(
         assert sample("feedwatch_feed_parse_total", {"path": "fast"}) == 3
 
 
-async def test_a_feed_giving_two_entries_one_guid_is_warned_about(
+async def test_a_feed_giving_every_entry_one_guid_loses_none_of_them(
+    feed_server: FeedServer, pipeline_for: PipelineFactory, arq_redis: ArqRedis
+) -> None:
+    feed_server.publish("wire", Item("Old", "https://wire.example/old", "old", guid="same"))
+    feed_server.publish("wire", Item("Older", "https://wire.example/older", "x", guid="same"))
+    async with pipeline_for(make_settings(feeds=[{"url": feed_server.url("wire")}])) as p:
+        await poll_all(p, arq_redis)  # the first poll records what is there
+        sample = p.metrics.registry.get_sample_value
+        feed_server.publish("wire", Item("A", "https://wire.example/a", "one", guid="same"))
+        feed_server.publish("wire", Item("B", "https://wire.example/b", "two", guid="same"))
+        await poll_all(p, arq_redis)
+        assert sample("feedwatch_entries_new_total") == 2
+        feed_server.publish("wire", Item("C", "https://wire.example/c", "three", guid="same"))
+        await poll_all(p, arq_redis)
+        assert sample("feedwatch_entries_new_total") == 3
+
+
+async def test_an_entry_a_feed_repeats_whole_is_read_once_and_warned_about(
     feed_server: FeedServer,
     pipeline_for: PipelineFactory,
     arq_redis: ArqRedis,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     feed_server.publish("wire", Item("A", "https://wire.example/a", "one", guid="same"))
-    feed_server.publish("wire", Item("B", "https://wire.example/b", "two", guid="same"))
+    feed_server.publish("wire", Item("A", "https://wire.example/a", "one", guid="same"))
     async with pipeline_for(make_settings(feeds=[{"url": feed_server.url("wire")}])) as p:
         with caplog.at_level(logging.WARNING, logger="service.pipeline.fetching"):
             await poll_all(p, arq_redis)
