@@ -21,7 +21,7 @@ from arq.worker import Worker
 
 from service.adapters import redis_keys as K
 from service.adapters.job_queue import ArqJobQueue
-from service.adapters.redis_errors import REDIS_DOWN
+from service.adapters.redis_errors import REDIS_DOWN, reason
 from service.adapters.redis_store import Lease
 from service.http_app import make_app
 from service.long_lived import freeze_long_lived
@@ -48,10 +48,6 @@ def redacted_url(url: str) -> str:
     return base + mark + query
 
 
-def _reason(exc: BaseException) -> str:
-    return str(exc) or type(exc).__name__
-
-
 class OutageLog:
     """Logs a Redis outage seen by a loop as three kinds of line, never one per try:
     once when it starts, a reminder at most every `remind_every` seconds while it
@@ -68,7 +64,7 @@ class OutageLog:
         self.failures += 1
         if self.since is None:
             self.since = self._reminded_at = now
-            log.warning("%s: redis unreachable, retrying: %s", self.what, _reason(exc))
+            log.warning("%s: redis unreachable, retrying: %s", self.what, reason(exc))
         elif now - self._reminded_at >= self.remind_every:
             self._reminded_at = now
             log.warning(
@@ -76,7 +72,7 @@ class OutageLog:
                 self.what,
                 now - self.since,
                 self.failures,
-                _reason(exc),
+                reason(exc),
             )
 
     def succeeded(self, now: float) -> None:
@@ -208,13 +204,13 @@ class Service:
                 return True
             if not isinstance(exc, REDIS_DOWN):
                 raise exc
-            self.waiting_reason = f"waiting for redis at {where}: {_reason(exc)}"
+            self.waiting_reason = f"waiting for redis at {where}: {reason(exc)}"
             log.warning(
                 "waiting for redis at %s (attempt %d, next in %.1f s): %s",
                 where,
                 attempt,
                 delay,
-                _reason(exc),
+                reason(exc),
                 extra={"redis": where},
             )
             with contextlib.suppress(TimeoutError):
@@ -334,7 +330,7 @@ class Service:
         try:
             await self.reload()
         except REDIS_DOWN as exc:
-            log.warning("config reload could not reach redis, trying again: %s", _reason(exc))
+            log.warning("config reload could not reach redis, trying again: %s", reason(exc))
             return False
         except Exception:  # a bug: say so, and keep watching
             log.exception("config reload failed")

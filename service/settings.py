@@ -403,15 +403,14 @@ def _raw_cross_checks(raw: Mapping[str, Any]) -> list[str]:
     a bad reference beside the other errors (each part is read as far as its
     YAML allows; what pydantic reported is not reported again)."""
     raw_feeds = _listed(raw.get("feeds"))
-    feeds = [
-        _FeedRefs(f.get("url"), f.get("name"), _listed(f.get("tags")))
-        for f in raw_feeds
-        if isinstance(f, dict) and "opml" not in f
-    ]
+    # Each feed as written (None where it is not a plain feed), indexes kept.
     plain = [
-        _FeedRefs(f.get("url"), f.get("name")) if isinstance(f, dict) and "opml" not in f else None
+        _FeedRefs(f.get("url"), f.get("name"), _listed(f.get("tags")))
+        if isinstance(f, dict) and "opml" not in f
+        else None
         for f in raw_feeds
     ]
+    feeds = [f for f in plain if f is not None]
     has_opml = any(isinstance(f, dict) and "opml" in f for f in raw_feeds)
     destinations = raw.get("destinations")
     names = set(destinations) if isinstance(destinations, dict) else set()

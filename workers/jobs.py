@@ -13,7 +13,7 @@ from typing import Any
 
 from arq.worker import Retry
 
-from service.adapters.redis_errors import REDIS_DOWN
+from service.adapters.redis_errors import REDIS_DOWN, reason
 from service.core.entries import entry_from_dict
 from service.pipeline import delivering, fetching, processing
 from service.pipeline.context import Pipeline
@@ -36,7 +36,7 @@ def _redis_retry(ctx: dict[str, Any], job: str, exc: BaseException) -> Retry:
         "%s job met an unreachable redis, runs again in %.0f s: %s",
         job,
         defer,
-        str(exc) or type(exc).__name__,
+        reason(exc),
         extra={"job_try": tries},
     )
     return Retry(defer=defer)

@@ -129,18 +129,14 @@ def parse_feed_pending(
         entries: list[Pending] = []
         # Entries sharing a GUID are read now, to see whether their links differ.
         repeated = {k for k, n in Counter(i.key for i in pending).items() if n > 1 and k}
+        shared = iter(unshared_guids([i.read() for i in pending if i.key in repeated]))
         for item in pending:
             if item.key is not None and item.key not in repeated:
                 entries.append(item)
                 continue
-            entry = item.read()
+            entry = next(shared) if item.key in repeated else item.read()
             if _usable(entry):
                 entries.append(_ready(entry))
-        if repeated:
-            ready = [e for e in entries if e.key in repeated]
-            unshared = unshared_guids([e.read() for e in ready])
-            for old, new in zip(ready, unshared, strict=True):
-                entries[entries.index(old)] = _ready(new)
     except Declined as declined:
         return pending_feed(parse_with_feedparser(body, feed_id, content_type)), str(declined)
     return PendingFeed(title=title, entries=entries, ttl_seconds=ttl), None

@@ -9,3 +9,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 # TimeoutError (asyncio's included) and ConnectionError are OSErrors.
 REDIS_DOWN: tuple[type[BaseException], ...] = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def reason(exc: BaseException) -> str:
+    """One line for the log: the error's message, or its type when it has none."""
+    return str(exc) or type(exc).__name__

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import re
 
-import aiohttp
-from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from arq.connections import ArqRedis
 
-from demo import stories
-from demo.feed_server import FeedServer, Item
+from demo.feed_server import FeedServer
 from demo.receiver import Receiver
 from service.adapters.job_queue import ArqJobQueue
 from service.core.entries import Entry, feed_id_for
 from service.http_app import make_app
 from service.pipeline import processing
-from tests.integration.conftest import WHSEC, PipelineFactory, make_settings, poll_all
+from tests.integration.conftest import PipelineFactory, make_settings, poll_all
+from tests.integration.test_pipeline_end_to_end import seed_items, two_outlet_settings
 
 UTC_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 
@@ -28,54 +27,29 @@ async def test_story_endpoint_lists_copies_with_utc_times(
 ) -> None:
     feed_server.feed("wire")
     feed_server.feed("aggregator")
-    settings = make_settings(
-        feeds=[
-            {"url": feed_server.url("wire"), "name": "wire"},
-            {"url": feed_server.url("aggregator"), "name": "aggregator"},
-        ],
-        destinations={"siem": {"type": "webhook", "url": receiver.url("siem"), "secret": WHSEC}},
-        rules=[{"name": "ceasefire", "query": "ceasefire", "notify": ["siem"]}],
-    )
-    async with pipeline_for(settings) as p:
+    original, copy = seed_items()
+    async with pipeline_for(two_outlet_settings(feed_server, receiver)) as p:
+        await poll_all(p, arq_redis)  # first poll: records what is there
+        feed_server.publish("wire", original)
         await poll_all(p, arq_redis)
-        feed_server.publish(
-            "wire", Item(stories.ORIGINAL_TITLE, "https://wire.example/a", stories.ORIGINAL_BODY)
-        )
+        feed_server.publish("aggregator", copy)
         await poll_all(p, arq_redis)
-        feed_server.publish(
-            "aggregator",
-            Item(stories.ORIGINAL_TITLE, "https://aggregator.example/a", stories.COPY_BODY),
-        )
-        await poll_all(p, arq_redis)
-        await receiver.wait_for(1)
-        payload = receiver.accepted()[0].json["data"]
-
-        runner = web.AppRunner(make_app(p, ArqJobQueue(arq_redis)), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        try:
-            async with aiohttp.ClientSession() as http:
-                async with http.get(f"{base}/api/stories/{payload['story_id']}") as resp:
-                    assert resp.status == 200
-                    story = await resp.json()
-                async with http.get(f"{base}/api/stories/no-such-story") as resp:
-                    assert resp.status == 404
-        finally:
-            await runner.cleanup()
+        [hook] = [r for r in receiver.accepted() if r.path == "/siem"]
+        payload = hook.json["data"]
+        async with TestClient(TestServer(make_app(p, ArqJobQueue(arq_redis)))) as client:
+            found = await client.get(f"/api/stories/{payload['story_id']}")
+            assert found.status == 200
+            story = await found.json()
+            assert (await client.get("/api/stories/no-such-story")).status == 404
 
     assert story["story_id"] == payload["story_id"]
-    assert story["first_outlet"] == "wire.example"
-    assert story["outlets"] == ["wire.example", "aggregator.example"]
+    assert story["first_outlet"] == "wirenews.example"
+    assert story["outlets"] == ["wirenews.example", "aggregator.example"]
     assert story["first_seen"] == payload["first_seen"]
     assert UTC_TIME.match(story["first_seen"])
-    assert [c["url"] for c in story["copies"]] == [
-        "https://wire.example/a",
-        "https://aggregator.example/a",
-    ]
-    for copy in story["copies"]:
-        assert UTC_TIME.match(copy["seen_at"]), copy
+    assert [c["url"] for c in story["copies"]] == [original.link, copy.link]
+    for seen in story["copies"]:
+        assert UTC_TIME.match(seen["seen_at"]), seen
 
 
 async def test_an_entry_without_a_link_is_credited_to_its_feed_host(
